@@ -1,0 +1,479 @@
+/*
+ * config.c - seqecho.conf: defaults, parsing with libconfig, and checking
+ * every setting against a table of names, types and ranges.
+ *
+ * libconfig 1.5 has no schema, wraps out-of-range integers silently and
+ * reports I/O errors without a cause, so each of those is handled here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "seqecho.h"
+
+enum setting_kind {
+	KIND_INT,
+	KIND_STRING,
+	KIND_ADDRESSES,
+	KIND_FRAMING,
+	KIND_LOG_LEVEL
+};
+
+struct setting {
+	const char	*group;
+	const char	*name;
+	enum setting_kind kind;
+	long long	 min;
+	long long	 max;
+	size_t		 offset;
+};
+
+#define FIELD(f)	offsetof(struct config, f)
+
+static const struct setting settings[] = {
+	{ "server", "address", KIND_ADDRESSES, 0, 0, FIELD(addresses) },
+	{ "server", "port", KIND_INT, 0, 65535, FIELD(port) },
+	{ "server", "backlog", KIND_INT, 1, 65535, FIELD(backlog) },
+	{ "server", "max_connections", KIND_INT, 1, 1000000,
+	    FIELD(max_connections) },
+	{ "server", "max_line", KIND_INT, 1, 1048576, FIELD(max_line) },
+	{ "server", "idle_timeout", KIND_INT, 0, 86400, FIELD(idle_timeout) },
+	{ "server", "separator", KIND_STRING, 0, PROTO_SEPARATOR_MAX,
+	    FIELD(separator) },
+	{ "server", "framing", KIND_FRAMING, 0, 0, FIELD(framing) },
+	{ "server", "workers", KIND_INT, 0, 256, FIELD(workers) },
+	{ "server", "log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level) },
+	{ "server", "pidfile", KIND_STRING, 0, PATH_MAX, FIELD(pidfile) },
+	{ "client", "address", KIND_STRING, 1, 255, FIELD(client_address) },
+	{ "client", "port", KIND_INT, 1, 65535, FIELD(client_port) },
+	{ "client", "connect_timeout", KIND_INT, 1, 3600,
+	    FIELD(connect_timeout) },
+};
+#define NSETTINGS	(sizeof settings / sizeof settings[0])
+
+struct loader {
+	const char	*path;
+	char		*text;		/* the file, to re-read number literals */
+	int		 errors;
+};
+
+static int	 config_slurp(struct loader *);
+static void	 config_error(struct loader *, int, const char *, const char *,
+		     ...) __attribute__((format(printf, 4, 5)));
+static const struct setting *setting_find(const char *, const char *);
+static void	 config_group(struct loader *, struct config *,
+		     config_setting_t *);
+static void	 config_setting(struct loader *, struct config *,
+		     const struct setting *, config_setting_t *);
+static int	 literal_value(const char *, int, const char *, long long *);
+static void	 config_set_string(char **, const char *);
+
+/* Every setting's default, as in the example file and seqecho.conf(5). */
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	config_set_address(cfg, SEQECHO_ADDRESS);
+	cfg->port = SEQECHO_PORT;
+	cfg->backlog = 128;
+	cfg->max_connections = 10000;
+	cfg->max_line = 4096;		/* bytes, LF excluded */
+	cfg->idle_timeout = 300;	/* seconds; 0 = never */
+	cfg->separator = xstrdup("");
+	cfg->framing = PROTO_FRAMING_LINE;
+	cfg->workers = 0;		/* one per online CPU */
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->pidfile = xstrdup("");
+	cfg->client_address = xstrdup(SEQECHO_ADDRESS);
+	cfg->client_port = SEQECHO_PORT;
+	cfg->connect_timeout = 5;	/* seconds */
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->naddresses; i++)
+		free(cfg->addresses[i]);
+	free(cfg->addresses);
+	free(cfg->separator);
+	free(cfg->pidfile);
+	free(cfg->client_address);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static void
+config_set_string(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+/* Replace the server's addresses with one (what -a does). */
+int
+config_set_address(struct config *cfg, const char *address)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->naddresses; i++)
+		free(cfg->addresses[i]);
+	free(cfg->addresses);
+	cfg->addresses = xcalloc(1, sizeof *cfg->addresses);
+	cfg->addresses[0] = xstrdup(address);
+	cfg->naddresses = 1;
+	return (0);
+}
+
+/* A port from the command line: 0..65535, or -1. */
+int
+config_parse_port(const char *s)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 65535)
+		return (-1);
+	return ((int)v);
+}
+
+/*
+ * Load path over the defaults already in cfg. A missing file is not an error
+ * when optional is set (the default path). Every error is logged as
+ * FILE:LINE: SETTING: what is wrong; returns -1 if there was any, and cfg
+ * is then unchanged.
+ */
+int
+config_load(struct config *cfg, const char *path, int optional)
+{
+	struct loader		 ld = { path, NULL, 0 };
+	struct config		 new;
+	config_t		 lc;
+	config_setting_t	*root, *group;
+	int			 i;
+
+	if (config_slurp(&ld) == -1) {
+		if (optional && errno == ENOENT)
+			return (0);
+		log_warnx("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+
+	config_init(&lc);
+	if (config_read_string(&lc, ld.text) != CONFIG_TRUE) {
+		config_error(&ld, config_error_line(&lc), NULL, "%s",
+		    config_error_text(&lc));
+		goto out;
+	}
+
+	/* Work on a copy so a bad file leaves cfg as it was. */
+	new = *cfg;
+	new.addresses = xcalloc(cfg->naddresses, sizeof *new.addresses);
+	for (i = 0; (size_t)i < cfg->naddresses; i++)
+		new.addresses[i] = xstrdup(cfg->addresses[i]);
+	new.separator = xstrdup(cfg->separator);
+	new.pidfile = xstrdup(cfg->pidfile);
+	new.client_address = xstrdup(cfg->client_address);
+
+	root = config_root_setting(&lc);
+	for (i = 0; (group = config_setting_get_elem(root, i)) != NULL; i++)
+		config_group(&ld, &new, group);
+
+	if (ld.errors == 0) {
+		config_free(cfg);
+		*cfg = new;
+	} else
+		config_free(&new);
+out:
+	config_destroy(&lc);
+	free(ld.text);
+	return (ld.errors == 0 ? 0 : -1);
+}
+
+/* Read the whole file; -1 with errno set (EISDIR for a directory). */
+static int
+config_slurp(struct loader *ld)
+{
+	struct stat	 st;
+	size_t		 len = 0, cap = 4096;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if ((fd = open(ld->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	ld->text = xmalloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= 16 * 1024 * 1024) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap *= 2;
+			if ((ld->text = realloc(ld->text, cap)) == NULL)
+				fatalx("out of memory");
+		}
+		n = read(fd, ld->text + len, cap - len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	ld->text[len] = '\0';
+	if (memchr(ld->text, '\0', len) != NULL) {
+		errno = EINVAL;
+		goto fail;
+	}
+	close(fd);
+	return (0);
+fail:
+	saved = errno;
+	free(ld->text);
+	ld->text = NULL;
+	close(fd);
+	errno = saved;
+	return (-1);
+}
+
+static void
+config_error(struct loader *ld, int line, const char *name,
+    const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (name != NULL)
+		log_warnx("%s:%d: %s: %s", ld->path, line, name, msg);
+	else
+		log_warnx("%s:%d: %s", ld->path, line, msg);
+	ld->errors++;
+}
+
+static const struct setting *
+setting_find(const char *group, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NSETTINGS; i++) {
+		if (strcmp(settings[i].group, group) == 0 &&
+		    strcmp(settings[i].name, name) == 0)
+			return (&settings[i]);
+	}
+	return (NULL);
+}
+
+/* Check one top-level group and each setting in it. */
+static void
+config_group(struct loader *ld, struct config *cfg, config_setting_t *group)
+{
+	const char		*gname = config_setting_name(group);
+	const struct setting	*st;
+	config_setting_t	*s;
+	int			 i, line = config_setting_source_line(group);
+
+	if (strcmp(gname, "server") != 0 && strcmp(gname, "client") != 0) {
+		config_error(ld, line, gname, "unknown setting");
+		return;
+	}
+	if (config_setting_type(group) != CONFIG_TYPE_GROUP) {
+		config_error(ld, line, gname, "must be a group");
+		return;
+	}
+	for (i = 0; (s = config_setting_get_elem(group, i)) != NULL; i++) {
+		st = setting_find(gname, config_setting_name(s));
+		if (st == NULL) {
+			config_error(ld, config_setting_source_line(s),
+			    config_setting_name(s), "unknown setting");
+			continue;
+		}
+		config_setting(ld, cfg, st, s);
+	}
+}
+
+/* Check one setting's type and range and store it. */
+static void
+config_setting(struct loader *ld, struct config *cfg,
+    const struct setting *st, config_setting_t *s)
+{
+	void			*field = (char *)cfg + st->offset;
+	config_setting_t	*elem;
+	const char		*str;
+	long long		 v, literal;
+	int			 type = config_setting_type(s), line, i, n;
+
+	line = config_setting_source_line(s);
+	switch (st->kind) {
+	case KIND_INT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			config_error(ld, line, st->name, "must be an integer");
+			return;
+		}
+		v = config_setting_get_int64(s);
+		/* libconfig 1.5 wraps big literals: trust the text instead. */
+		if (literal_value(ld->text, line, st->name, &literal) == 0 &&
+		    literal != v)
+			v = literal < 0 ? LLONG_MIN : LLONG_MAX;
+		if (v < st->min || v > st->max) {
+			config_error(ld, line, st->name, "must be %lld..%lld",
+			    st->min, st->max);
+			return;
+		}
+		*(int *)field = (int)v;
+		return;
+	case KIND_STRING:
+		if (type != CONFIG_TYPE_STRING) {
+			config_error(ld, line, st->name, "must be a string");
+			return;
+		}
+		str = config_setting_get_string(s);
+		if ((long long)strlen(str) < st->min ||
+		    (long long)strlen(str) > st->max) {
+			config_error(ld, line, st->name,
+			    "must be %lld to %lld bytes long", st->min, st->max);
+			return;
+		}
+		if (strchr(str, '\n') != NULL) {
+			config_error(ld, line, st->name,
+			    "must not contain a newline");
+			return;
+		}
+		config_set_string(field, str);
+		return;
+	case KIND_FRAMING:
+		if (type != CONFIG_TYPE_STRING) {
+			config_error(ld, line, st->name, "must be a string");
+			return;
+		}
+		str = config_setting_get_string(s);
+		if (strcmp(str, "line") == 0)
+			cfg->framing = PROTO_FRAMING_LINE;
+		else if (strcmp(str, "segment") == 0)
+			cfg->framing = PROTO_FRAMING_SEGMENT;
+		else
+			config_error(ld, line, st->name,
+			    "must be \"line\" or \"segment\"");
+		return;
+	case KIND_LOG_LEVEL:
+		if (type != CONFIG_TYPE_STRING ||
+		    (i = log_level_parse(config_setting_get_string(s))) == -1) {
+			config_error(ld, line, st->name, "must be \"error\", "
+			    "\"warning\", \"info\" or \"debug\"");
+			return;
+		}
+		cfg->log_level = i;
+		return;
+	case KIND_ADDRESSES:
+		if (type == CONFIG_TYPE_STRING) {
+			config_set_address(cfg, config_setting_get_string(s));
+			return;
+		}
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+			config_error(ld, line, st->name,
+			    "must be a string or a list of strings");
+			return;
+		}
+		n = config_setting_length(s);
+		if (n == 0) {
+			config_error(ld, line, st->name,
+			    "must name at least one address");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			elem = config_setting_get_elem(s, i);
+			if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
+				config_error(ld, line, st->name,
+				    "must be a string or a list of strings");
+				return;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			str = config_setting_get_string_elem(s, i);
+			if (i == 0)
+				config_set_address(cfg, str);
+			else {
+				cfg->addresses = realloc(cfg->addresses,
+				    (cfg->naddresses + 1) *
+				    sizeof *cfg->addresses);
+				if (cfg->addresses == NULL)
+					fatalx("out of memory");
+				cfg->addresses[cfg->naddresses++] =
+				    xstrdup(str);
+			}
+		}
+		return;
+	}
+}
+
+/*
+ * Find "name = <number>" (or ':') on the given line of text and parse the
+ * number as libconfig would, but with overflow detected. Returns -1 when
+ * the literal cannot be found.
+ */
+static int
+literal_value(const char *text, int line, const char *name, long long *out)
+{
+	const char	*p = text, *eol, *q;
+	size_t		 nlen = strlen(name);
+	char		*end;
+	int		 base, n;
+
+	for (n = 1; n < line && p != NULL; n++) {
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	if (p == NULL)
+		return (-1);
+	if ((eol = strchr(p, '\n')) == NULL)
+		eol = p + strlen(p);
+
+	for (q = p; q + nlen <= eol; q++) {
+		if (strncmp(q, name, nlen) != 0)
+			continue;
+		if (q > p && (q[-1] == '_' || q[-1] == '-' ||
+		    (q[-1] >= 'a' && q[-1] <= 'z') ||
+		    (q[-1] >= 'A' && q[-1] <= 'Z') ||
+		    (q[-1] >= '0' && q[-1] <= '9')))
+			continue;
+		q += nlen;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q >= eol || (*q != '=' && *q != ':'))
+			return (-1);
+		q++;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		base = 10;
+		if (q + 2 < eol && q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+			base = 16;
+		errno = 0;
+		*out = strtoll(q, &end, base);
+		if (end == q)
+			return (-1);
+		if (errno == ERANGE)
+			*out = *q == '-' ? LLONG_MIN : LLONG_MAX;
+		return (0);
+	}
+	return (-1);
+}

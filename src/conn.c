@@ -1,0 +1,529 @@
+/*
+ * conn.c - one client connection, from accept to the last byte flushed.
+ *
+ * A connection is READING until bye, end of stream, an error line or
+ * shutdown; then CLOSING while the replies it is owed drain; then LINGER,
+ * half-closed, until the client's FIN or a short linger. Closing in two
+ * steps means no reply is ever lost to a close() that sends a RST.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "seqecho.h"
+
+/* Bytes read from a socket at a time: fewer, larger reads go faster. */
+#define CONN_READ_MAX		(64 * 1024)
+#define CONN_WRITE_MAX		(256 * 1024)
+
+enum conn_state {
+	CONN_READING,
+	CONN_CLOSING,		/* owed output draining */
+	CONN_LINGER		/* half-closed, waiting for the peer's FIN */
+};
+
+#define CONN_PAUSED		0x1	/* output over the mark: not reading */
+#define CONN_PEER_EOF		0x2	/* the peer's FIN has arrived */
+#define CONN_SERVER_FIRST	0x4	/* our FIN went before the peer's */
+#define CONN_COUNTED		0x8	/* counts against max_connections */
+
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct server		*server;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct stats		*stats;
+	struct proto		 proto;
+
+	uint64_t		 id;
+	enum conn_state		 state;
+	enum conn_reason	 reason;
+	int			 flags;
+	int			 idle_timeout;
+
+	struct timeval		 started;
+	struct timeval		 last_message;
+	uint64_t		 messages;
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
+	size_t			 out_mark;	/* output length at last check */
+	char			 peer[ADDRSTRLEN];
+};
+
+static const char *reason_names[REASON_COUNT] = {
+	"bye", "eof", "timeout", "too-long", "full", "reset", "error",
+	"shutdown"
+};
+
+static void	conn_read_callback(struct bufferevent *, void *);
+static void	conn_write_callback(struct bufferevent *, void *);
+static void	conn_event_callback(struct bufferevent *, short, void *);
+static void	conn_timer_callback(evutil_socket_t, short, void *);
+static void	conn_process(struct conn *, int);
+static void	conn_answer(struct conn *, enum proto_stop);
+static void	conn_set_state(struct conn *, enum conn_state);
+static void	conn_close(struct conn *, enum conn_reason, const char *);
+static void	conn_flushed(struct conn *);
+static void	conn_arm_timer(struct conn *, int);
+static void	conn_free(struct conn *);
+
+const char *
+conn_reason_name(enum conn_reason reason)
+{
+	return (reason_names[reason]);
+}
+
+/*
+ * Start serving an accepted socket. A connection over the limit is still
+ * set up, so that its error line goes out through the same careful close.
+ */
+void
+conn_new(struct server *server, struct event_base *base,
+    const struct config *cfg, struct conn_list *list, struct stats *stats,
+    int fd, const struct sockaddr *sa, uint64_t id, int over_limit)
+{
+	struct conn	*c;
+	int		 one = 1;
+
+	c = xcalloc(1, sizeof *c);
+	c->server = server;
+	c->stats = stats;
+	c->id = id;
+	c->idle_timeout = cfg->idle_timeout;
+	proto_init(&c->proto, cfg->framing, (size_t)cfg->max_line,
+	    cfg->separator);
+	addr_format(sa, c->peer, sizeof c->peer);
+	event_base_gettimeofday_cached(base, &c->started);
+	c->last_message = c->started;
+
+	/* Replies are small and must not wait for Nagle. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("conn %llu: cannot set up a buffer",
+		    (unsigned long long)id);
+		close(fd);
+		free(c);
+		server_conn_closed(server, !over_limit);
+		return;
+	}
+	/* In segment mode one read is one message, so reads are capped. */
+	if (cfg->framing == PROTO_FRAMING_SEGMENT)
+		bufferevent_set_max_single_read(c->bev, (size_t)cfg->max_line);
+	else
+		bufferevent_set_max_single_read(c->bev, CONN_READ_MAX);
+	bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
+	bufferevent_setcb(c->bev, conn_read_callback, conn_write_callback,
+	    conn_event_callback, c);
+	c->timer = evtimer_new(base, conn_timer_callback, c);
+	if (c->timer == NULL)
+		fatalx("cannot create a timer");
+
+	LIST_INSERT_HEAD(list, c, entry);
+	stats->conns_total++;
+	if (!over_limit) {
+		c->flags |= CONN_COUNTED;
+		stats->conns_now++;
+	}
+	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
+	    c->peer);
+
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (over_limit) {
+		conn_close(c, REASON_FULL, PROTO_ERR_TOO_MANY);
+		return;
+	}
+	conn_arm_timer(c, c->idle_timeout);
+}
+
+/* Change state; the one place that does, so the debug log shows each. */
+static void
+conn_set_state(struct conn *c, enum conn_state state)
+{
+	static const char *names[] = { "reading", "closing", "linger" };
+
+	log_debug("conn %llu %s -> %s", (unsigned long long)c->id,
+	    names[c->state], names[state]);
+	c->state = state;
+}
+
+/* Fire the timer after secs seconds; 0 means no timer. */
+static void
+conn_arm_timer(struct conn *c, int secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	if (secs > 0)
+		evtimer_add(c->timer, &tv);
+	else
+		evtimer_del(c->timer);
+}
+
+static void
+conn_read_callback(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (c->state != CONN_READING) {
+		/* After bye or an error line, input is read and dropped. */
+		c->bytes_in += evbuffer_get_length(in);
+		c->stats->bytes_in += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	conn_process(c, 0);
+}
+
+/*
+ * Answer the complete messages in the input buffer. Stops at the output
+ * mark unless draining for shutdown, or at the end of the session. With
+ * at_eof, the unterminated tail is answered as the last message.
+ */
+static void
+conn_process(struct conn *c, int at_eof)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec	 iv, ov;
+	struct proto_result	 r;
+	enum proto_stop		 stop;
+	uint64_t		 messages = 0;
+	size_t			 len, want, produced = 0, consumed = 0;
+
+	for (;;) {
+		len = evbuffer_get_length(in);
+		if (len == 0 && !at_eof)
+			break;
+		if ((c->flags & CONN_PAUSED) &&
+		    c->state == CONN_READING && !at_eof)
+			break;
+
+		if (evbuffer_peek(in, -1, NULL, &iv, 1) < 1) {
+			iv.iov_base = NULL;
+			iv.iov_len = 0;
+		}
+		/*
+		 * A line that straddles two chunks must be made contiguous;
+		 * grow by more than one chunk so long lines cost linear time.
+		 */
+		if (c->proto.scanned > iv.iov_len)
+			c->proto.scanned = iv.iov_len;
+		if (iv.iov_len < len && c->proto.framing ==
+		    PROTO_FRAMING_LINE && (at_eof ||
+		    memchr((char *)iv.iov_base + c->proto.scanned, '\n',
+		    iv.iov_len - c->proto.scanned) == NULL)) {
+			want = iv.iov_len * 2 + 256;
+			if (at_eof || want > len)
+				want = len;
+			if (evbuffer_pullup(in, (ssize_t)want) == NULL)
+				fatalx("out of memory");
+			continue;
+		}
+
+		want = iv.iov_len + proto_reply_max(&c->proto) + 1024;
+		if (evbuffer_reserve_space(out, (ssize_t)want, &ov, 1) < 1)
+			fatalx("out of memory");
+		if (at_eof)
+			stop = proto_finish(&c->proto, iv.iov_base, iv.iov_len,
+			    ov.iov_base, ov.iov_len, &r);
+		else
+			stop = proto_process(&c->proto, iv.iov_base,
+			    iv.iov_len, ov.iov_base, ov.iov_len, &r);
+		ov.iov_len = r.produced;
+		evbuffer_commit_space(out, &ov, 1);
+		evbuffer_drain(in, r.consumed);
+		produced += r.produced;
+		consumed += r.consumed;
+		messages += r.messages;
+
+		if (stop == PROTO_FULL)
+			continue;
+		if (stop != PROTO_MORE) {
+			conn_answer(c, stop);
+			break;
+		}
+		if (at_eof) {
+			conn_close(c, REASON_EOF, NULL);
+			break;
+		}
+		if (r.consumed == 0)
+			break;		/* only a partial line is left */
+		if (evbuffer_get_length(out) > CONN_OUTPUT_HIGH &&
+		    c->state == CONN_READING) {
+			/* The client is not reading: stop reading it. */
+			c->flags |= CONN_PAUSED;
+			bufferevent_disable(c->bev, EV_READ);
+			bufferevent_setwatermark(c->bev, EV_WRITE,
+			    CONN_OUTPUT_LOW, 0);
+		}
+	}
+
+	c->bytes_in += consumed;
+	c->bytes_out += produced;
+	c->stats->bytes_in += consumed;
+	c->stats->bytes_out += produced;
+	if (messages > 0) {
+		c->messages += messages;
+		c->stats->messages += messages;
+		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
+		    &c->last_message);
+	}
+}
+
+/* The protocol ended the session: bye, or a line over the limit. */
+static void
+conn_answer(struct conn *c, enum proto_stop stop)
+{
+	if (stop == PROTO_BYE)
+		conn_close(c, REASON_BYE, NULL);
+	else
+		conn_close(c, REASON_TOO_LONG, PROTO_ERR_TOO_LONG);
+}
+
+/*
+ * Stop serving: send the error line if any after the replies already
+ * queued, drop the rest of the input, and close once the output drains.
+ */
+static void
+conn_close(struct conn *c, enum conn_reason reason, const char *errline)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (c->state != CONN_READING)
+		return;
+	c->reason = reason;
+	conn_set_state(c, CONN_CLOSING);
+	if (errline != NULL) {
+		evbuffer_add(out, errline, strlen(errline));
+		c->bytes_out += strlen(errline);
+		c->stats->bytes_out += strlen(errline);
+	}
+	c->bytes_in += evbuffer_get_length(in);
+	c->stats->bytes_in += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+
+	/* Keep reading, to see the peer's FIN and to drop what it sends. */
+	c->flags &= ~CONN_PAUSED;
+	if (!(c->flags & CONN_PEER_EOF))
+		bufferevent_enable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+
+	/*
+	 * Never free here: callers still hold c. With nothing to flush, the
+	 * timer runs at once and finishes the close from the loop.
+	 */
+	c->out_mark = evbuffer_get_length(out);
+	if (c->out_mark == 0)
+		event_active(c->timer, EV_TIMEOUT, 1);
+	else
+		conn_arm_timer(c, CONN_FLUSH_TIMEOUT);
+}
+
+/*
+ * Everything owed has been sent. If the peer has closed, so can we;
+ * otherwise half-close and wait for its FIN, so that unread input in
+ * the kernel cannot turn our close into a RST.
+ */
+static void
+conn_flushed(struct conn *c)
+{
+	int	fd = bufferevent_getfd(c->bev);
+	char	byte;
+
+	/* The FIN may be queued but not yet read: then the peer was first. */
+	if (!(c->flags & CONN_PEER_EOF) &&
+	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		c->flags |= CONN_PEER_EOF;
+	if (c->flags & CONN_PEER_EOF) {
+		conn_free(c);
+		return;
+	}
+	if (shutdown(fd, SHUT_WR) == -1) {
+		conn_free(c);
+		return;
+	}
+	c->flags |= CONN_SERVER_FIRST;
+	conn_set_state(c, CONN_LINGER);
+	conn_arm_timer(c, CONN_LINGER_SECS);
+}
+
+static void
+conn_write_callback(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	size_t		 len = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (c->state == CONN_CLOSING) {
+		if (len == 0)
+			conn_flushed(c);
+		return;
+	}
+	if ((c->flags & CONN_PAUSED) && len <= CONN_OUTPUT_LOW) {
+		c->flags &= ~CONN_PAUSED;
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->bev, EV_READ);
+		/* Lines already buffered get no new read event: answer now. */
+		conn_process(c, 0);
+	}
+}
+
+static void
+conn_event_callback(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	size_t		 len;
+
+	if (what & BEV_EVENT_EOF) {
+		c->flags |= CONN_PEER_EOF;
+		switch (c->state) {
+		case CONN_READING:
+			conn_process(c, 1);
+			break;
+		case CONN_CLOSING:
+			break;		/* the write callback finishes */
+		case CONN_LINGER:
+			conn_free(c);
+			break;
+		}
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		if (c->state == CONN_READING)
+			c->reason = errno == ECONNRESET ? REASON_RESET :
+			    REASON_ERROR;
+		len = evbuffer_get_length(bufferevent_get_output(bev));
+		log_debug("conn %llu: %s, %zu bytes unsent",
+		    (unsigned long long)c->id, strerror(errno), len);
+		c->flags |= CONN_PEER_EOF;
+		conn_free(c);
+	}
+}
+
+/*
+ * In READING the timer is the idle timeout, counted from the last
+ * complete message and re-armed lazily (bufferevent timeouts restart on
+ * every byte, so a client dribbling bytes would never time out). In
+ * CLOSING it bounds a flush that makes no progress; in LINGER, the wait.
+ */
+static void
+conn_timer_callback(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct timeval	 now, due;
+	size_t		 len;
+
+	(void)fd;
+	(void)what;
+	switch (c->state) {
+	case CONN_READING:
+		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
+		    &now);
+		due = c->last_message;
+		due.tv_sec += c->idle_timeout;
+		if (timercmp(&now, &due, <)) {
+			timersub(&due, &now, &due);
+			evtimer_add(c->timer, &due);
+			return;
+		}
+		conn_close(c, REASON_TIMEOUT, PROTO_ERR_IDLE);
+		break;
+	case CONN_CLOSING:
+		len = evbuffer_get_length(bufferevent_get_output(c->bev));
+		if (len == 0) {
+			conn_flushed(c);
+			return;
+		}
+		if (len < c->out_mark) {
+			c->out_mark = len;
+			conn_arm_timer(c, CONN_FLUSH_TIMEOUT);
+			return;
+		}
+		log_info("conn %llu: %zu bytes unsent, client not reading",
+		    (unsigned long long)c->id, len);
+		conn_free(c);
+		break;
+	case CONN_LINGER:
+		conn_free(c);
+		break;
+	}
+}
+
+/* Log the connection's summary and release it. */
+static void
+conn_free(struct conn *c)
+{
+	struct timeval	now, took;
+	int		counted = c->flags & CONN_COUNTED;
+
+	event_base_gettimeofday_cached(bufferevent_get_base(c->bev), &now);
+	timersub(&now, &c->started, &took);
+	log_info("conn %llu closed peer=%s messages=%llu in=%llu out=%llu "
+	    "duration=%ld.%03lds first=%s reason=%s",
+	    (unsigned long long)c->id, c->peer,
+	    (unsigned long long)c->messages, (unsigned long long)c->bytes_in,
+	    (unsigned long long)c->bytes_out, (long)took.tv_sec,
+	    (long)took.tv_usec / 1000,
+	    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
+	    reason_names[c->reason]);
+
+	c->stats->reasons[c->reason]++;
+	if (c->flags & CONN_SERVER_FIRST)
+		c->stats->server_first++;
+	else
+		c->stats->client_first++;
+	if (counted)
+		c->stats->conns_now--;
+
+	LIST_REMOVE(c, entry);
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	server_conn_closed(c->server, counted);
+	free(c);
+}
+
+/*
+ * The daemon is stopping: answer every complete message already received,
+ * whatever the output mark, then say so and close.
+ */
+void
+conn_shutdown_all(struct conn_list *list)
+{
+	struct conn	*c, *next;
+
+	for (c = LIST_FIRST(list); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (c->state != CONN_READING)
+			continue;
+		c->flags &= ~CONN_PAUSED;
+		conn_process(c, 0);
+		if (c->state == CONN_READING)
+			conn_close(c, REASON_SHUTDOWN, PROTO_ERR_SHUTDOWN);
+	}
+}
+
+/* The shutdown deadline has passed: drop whoever is left. */
+void
+conn_free_all(struct conn_list *list)
+{
+	struct conn	*c;
+
+	while ((c = LIST_FIRST(list)) != NULL) {
+		if (c->state == CONN_READING)
+			c->reason = REASON_SHUTDOWN;
+		conn_free(c);
+	}
+}

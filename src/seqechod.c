@@ -1,0 +1,258 @@
+/*
+ * seqechod.c - the daemon's main: options, configuration, detaching,
+ * signals, and the event loop.
+ */
+#include "config.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "seqecho.h"
+
+/* Descriptors kept beyond max_connections for listeners, logs, files. */
+#define FD_RESERVE	32
+
+static void	usage(void) __attribute__((noreturn));
+static void	signal_callback(evutil_socket_t, short, void *);
+static void	raise_fd_limit(struct config *);
+static int	detach_begin(void);
+static void	detach_finish(int);
+static void	pidfile_write(const char *);
+
+static struct server	*server;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: seqechod [-dtvVh] [-c file] [-a address] "
+	    "[-p port]\n");
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config		 cfg;
+	struct event_base	*base;
+	struct event		*sigs[4];
+	const char		*conf_path = NULL, *address = NULL;
+	int			 signos[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	int			 ch, port = -1, check = 0, detach = 0;
+	int			 verbose = 0, ready_fd = -1;
+	size_t			 i;
+
+	while ((ch = getopt(argc, argv, "a:c:dhp:tvV")) != -1) {
+		switch (ch) {
+		case 'a':
+			address = optarg;
+			break;
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'h':
+			fprintf(stdout, "usage: seqechod [-dtvVh] [-c file] "
+			    "[-a address] [-p port]\n");
+			exit(0);
+		case 'p':
+			if ((port = config_parse_port(optarg)) == -1) {
+				fprintf(stderr, "seqechod: -p %s: must be "
+				    "0..65535\n", optarg);
+				exit(1);
+			}
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("seqechod %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("seqechod", LOG_DEST_STDERR);
+	config_defaults(&cfg);
+	if (config_load(&cfg, conf_path != NULL ? conf_path : SEQECHO_CONF,
+	    conf_path == NULL) == -1)
+		exit(1);
+	if (address != NULL)
+		config_set_address(&cfg, address);
+	if (port != -1)
+		cfg.port = port;
+	log_setlevel(cfg.log_level + verbose);
+	if (check) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+
+	/* A peer that has gone must not kill us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(&cfg);
+
+	/* Fork before any event base exists; the parent waits for binding. */
+	if (detach)
+		ready_fd = detach_begin();
+
+	if (evthread_use_pthreads() == -1)
+		fatalx("cannot set up libevent threads");
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create an event base");
+	server = server_new(base, &cfg);
+	if (server_listen(server) == -1)
+		exit(1);
+
+	for (i = 0; i < sizeof signos / sizeof signos[0]; i++) {
+		sigs[i] = evsignal_new(base, signos[i], signal_callback, NULL);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("cannot catch signal %d", signos[i]);
+	}
+
+	if (detach) {
+		if (cfg.pidfile[0] != '\0')
+			pidfile_write(cfg.pidfile);
+		detach_finish(ready_fd);
+	}
+
+	event_base_dispatch(base);
+
+	log_info("exiting");
+	server_free(server);
+	for (i = 0; i < sizeof signos / sizeof signos[0]; i++)
+		event_free(sigs[i]);
+	event_base_free(base);
+	if (detach && cfg.pidfile[0] != '\0')
+		unlink(cfg.pidfile);
+	config_free(&cfg);
+	libevent_global_shutdown();
+	return (0);
+}
+
+static void
+signal_callback(evutil_socket_t signo, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	switch (signo) {
+	case SIGINT:
+	case SIGTERM:
+		server_shutdown(server);
+		break;
+	case SIGHUP:
+		log_warnx("SIGHUP: reloading is not supported yet");
+		break;
+	case SIGUSR1:
+		server_log_stats(server);
+		break;
+	}
+}
+
+/*
+ * Each connection is a descriptor: make room for max_connections plus a
+ * reserve, or lower the limit and say so, rather than hit EMFILE.
+ */
+static void
+raise_fd_limit(struct config *cfg)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)cfg->max_connections + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		rl.rlim_cur = rl.rlim_max;
+	else
+		rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want) {
+		cfg->max_connections = rl.rlim_cur > FD_RESERVE * 2 ?
+		    (int)(rl.rlim_cur - FD_RESERVE) : (int)rl.rlim_cur / 2;
+		if (cfg->max_connections < 1)
+			cfg->max_connections = 1;
+		log_warnx("open file limit is %llu: max_connections lowered "
+		    "to %d", (unsigned long long)rl.rlim_cur,
+		    cfg->max_connections);
+	}
+}
+
+/*
+ * Fork; the parent exits 0 once the child reports it is serving, or 1 if
+ * the child dies first, so errors still reach the terminal.
+ */
+static int
+detach_begin(void)
+{
+	int	fds[2], status;
+	char	byte;
+	pid_t	pid;
+
+	if (pipe(fds) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0) {
+		close(fds[1]);
+		if (read(fds[0], &byte, 1) == 1)
+			_exit(0);
+		waitpid(pid, &status, 0);
+		_exit(1);
+	}
+	close(fds[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	return (fds[1]);
+}
+
+/* Serving: let the parent go, and drop the terminal. */
+static void
+detach_finish(int ready_fd)
+{
+	int	fd;
+
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	log_init("seqechod", LOG_DEST_SYSLOG);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		fatal("write");
+	close(ready_fd);
+}
+
+static void
+pidfile_write(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		fatal("pidfile %s", path);
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) == EOF)
+		fatal("pidfile %s", path);
+}
