@@ -120,7 +120,7 @@ config_set_string(char **field, const char *value)
 }
 
 /* Replace the server's addresses with one (what -a does). */
-int
+void
 config_set_address(struct config *cfg, const char *address)
 {
 	size_t	i;
@@ -128,9 +128,35 @@ config_set_address(struct config *cfg, const char *address)
 	for (i = 0; i < cfg->naddresses; i++)
 		free(cfg->addresses[i]);
 	free(cfg->addresses);
-	cfg->addresses = xcalloc(1, sizeof *cfg->addresses);
-	cfg->addresses[0] = xstrdup(address);
-	cfg->naddresses = 1;
+	cfg->addresses = NULL;
+	cfg->naddresses = 0;
+	config_add_address(cfg, address);
+}
+
+void
+config_add_address(struct config *cfg, const char *address)
+{
+	cfg->addresses = realloc(cfg->addresses,
+	    (cfg->naddresses + 1) * sizeof *cfg->addresses);
+	if (cfg->addresses == NULL)
+		fatalx("out of memory");
+	cfg->addresses[cfg->naddresses++] = xstrdup(address);
+}
+
+/*
+ * The daemon's configuration: defaults, then the file, then the command
+ * line. On error cfg still holds a valid configuration to free.
+ */
+int
+config_load_options(struct config *cfg, const struct daemon_options *opts)
+{
+	config_defaults(cfg);
+	if (config_load(cfg, opts->conf_path, opts->conf_optional) == -1)
+		return (-1);
+	if (opts->address != NULL)
+		config_set_address(cfg, opts->address);
+	if (opts->port != -1)
+		cfg->port = opts->port;
 	return (0);
 }
 
@@ -412,15 +438,8 @@ config_setting(struct loader *ld, struct config *cfg,
 			str = config_setting_get_string_elem(s, i);
 			if (i == 0)
 				config_set_address(cfg, str);
-			else {
-				cfg->addresses = realloc(cfg->addresses,
-				    (cfg->naddresses + 1) *
-				    sizeof *cfg->addresses);
-				if (cfg->addresses == NULL)
-					fatalx("out of memory");
-				cfg->addresses[cfg->naddresses++] =
-				    xstrdup(str);
-			}
+			else
+				config_add_address(cfg, str);
 		}
 		return;
 	}

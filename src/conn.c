@@ -40,7 +40,7 @@ enum conn_state {
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
-	struct server		*server;
+	struct worker		*worker;
 	struct bufferevent	*bev;
 	struct event		*timer;
 	struct stats		*stats;
@@ -89,20 +89,21 @@ conn_reason_name(enum conn_reason reason)
  * set up, so that its error line goes out through the same careful close.
  */
 void
-conn_new(struct server *server, struct event_base *base,
-    const struct config *cfg, struct conn_list *list, struct stats *stats,
-    int fd, const struct sockaddr *sa, uint64_t id, int over_limit)
+conn_new(struct worker *worker, struct event_base *base,
+    struct conn_list *list, struct stats *stats, int fd,
+    const struct sockaddr *sa, uint64_t id, int over_limit,
+    const struct conn_params *params)
 {
 	struct conn	*c;
 	int		 one = 1;
 
 	c = xcalloc(1, sizeof *c);
-	c->server = server;
+	c->worker = worker;
 	c->stats = stats;
 	c->id = id;
-	c->idle_timeout = cfg->idle_timeout;
-	proto_init(&c->proto, cfg->framing, (size_t)cfg->max_line,
-	    cfg->separator);
+	c->idle_timeout = params->idle_timeout;
+	proto_init(&c->proto, params->framing, params->max_line,
+	    params->separator);
 	addr_format(sa, c->peer, sizeof c->peer);
 	event_base_gettimeofday_cached(base, &c->started);
 	c->last_message = c->started;
@@ -116,12 +117,12 @@ conn_new(struct server *server, struct event_base *base,
 		    (unsigned long long)id);
 		close(fd);
 		free(c);
-		server_conn_closed(server, !over_limit);
+		worker_conn_closed(worker, !over_limit);
 		return;
 	}
 	/* In segment mode one read is one message, so reads are capped. */
-	if (cfg->framing == PROTO_FRAMING_SEGMENT)
-		bufferevent_set_max_single_read(c->bev, (size_t)cfg->max_line);
+	if (params->framing == PROTO_FRAMING_SEGMENT)
+		bufferevent_set_max_single_read(c->bev, params->max_line);
 	else
 		bufferevent_set_max_single_read(c->bev, CONN_READ_MAX);
 	bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
@@ -132,10 +133,10 @@ conn_new(struct server *server, struct event_base *base,
 		fatalx("cannot create a timer");
 
 	LIST_INSERT_HEAD(list, c, entry);
-	stats->conns_total++;
+	STAT_ADD(stats->conns_total, 1);
 	if (!over_limit) {
 		c->flags |= CONN_COUNTED;
-		stats->conns_now++;
+		STAT_ADD(stats->conns_now, 1);
 	}
 	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
 	    c->peer);
@@ -180,7 +181,7 @@ conn_read_callback(struct bufferevent *bev, void *arg)
 	if (c->state != CONN_READING) {
 		/* After bye or an error line, input is read and dropped. */
 		c->bytes_in += evbuffer_get_length(in);
-		c->stats->bytes_in += evbuffer_get_length(in);
+		STAT_ADD(c->stats->bytes_in, evbuffer_get_length(in));
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
@@ -273,11 +274,11 @@ conn_process(struct conn *c, int at_eof)
 
 	c->bytes_in += consumed;
 	c->bytes_out += produced;
-	c->stats->bytes_in += consumed;
-	c->stats->bytes_out += produced;
+	STAT_ADD(c->stats->bytes_in, consumed);
+	STAT_ADD(c->stats->bytes_out, produced);
 	if (messages > 0) {
 		c->messages += messages;
-		c->stats->messages += messages;
+		STAT_ADD(c->stats->messages, messages);
 		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 		    &c->last_message);
 	}
@@ -310,10 +311,10 @@ conn_close(struct conn *c, enum conn_reason reason, const char *errline)
 	if (errline != NULL) {
 		evbuffer_add(out, errline, strlen(errline));
 		c->bytes_out += strlen(errline);
-		c->stats->bytes_out += strlen(errline);
+		STAT_ADD(c->stats->bytes_out, strlen(errline));
 	}
 	c->bytes_in += evbuffer_get_length(in);
-	c->stats->bytes_in += evbuffer_get_length(in);
+	STAT_ADD(c->stats->bytes_in, evbuffer_get_length(in));
 	evbuffer_drain(in, evbuffer_get_length(in));
 
 	/* Keep reading, to see the peer's FIN and to drop what it sends. */
@@ -480,18 +481,18 @@ conn_free(struct conn *c)
 	    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
 	    reason_names[c->reason]);
 
-	c->stats->reasons[c->reason]++;
+	STAT_ADD(c->stats->reasons[c->reason], 1);
 	if (c->flags & CONN_SERVER_FIRST)
-		c->stats->server_first++;
+		STAT_ADD(c->stats->server_first, 1);
 	else
-		c->stats->client_first++;
+		STAT_ADD(c->stats->client_first, 1);
 	if (counted)
-		c->stats->conns_now--;
+		STAT_ADD(c->stats->conns_now, -1);
 
 	LIST_REMOVE(c, entry);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
-	server_conn_closed(c->server, counted);
+	worker_conn_closed(c->worker, counted);
 	free(c);
 }
 

@@ -45,13 +45,14 @@ log_setlevel(int level)
 		level = LOG_LEVEL_ERROR;
 	if (level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_DEBUG;
-	log_level = level;
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
+/* Workers read the level while the main thread may change it. */
 int
 log_getlevel(void)
 {
-	return (log_level);
+	return (__atomic_load_n(&log_level, __ATOMIC_RELAXED));
 }
 
 /* Map a level name to its number, -1 if unknown. */
@@ -113,7 +114,7 @@ log_warn(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (log_level < LOG_LEVEL_WARNING)
+	if (log_getlevel() < LOG_LEVEL_WARNING)
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_WARNING, strerror(errno), fmt, ap);
@@ -125,7 +126,7 @@ log_warnx(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (log_level < LOG_LEVEL_WARNING)
+	if (log_getlevel() < LOG_LEVEL_WARNING)
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_WARNING, NULL, fmt, ap);
@@ -137,7 +138,7 @@ log_info(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (log_level < LOG_LEVEL_INFO)
+	if (log_getlevel() < LOG_LEVEL_INFO)
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_INFO, NULL, fmt, ap);
@@ -149,7 +150,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (log_level < LOG_LEVEL_DEBUG)
+	if (log_getlevel() < LOG_LEVEL_DEBUG)
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_LEVEL_DEBUG, NULL, fmt, ap);

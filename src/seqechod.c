@@ -44,22 +44,22 @@ usage(void)
 int
 main(int argc, char **argv)
 {
+	struct daemon_options	 opts = { SEQECHO_CONF, 1, NULL, -1, 0 };
 	struct config		 cfg;
 	struct event_base	*base;
 	struct event		*sigs[4];
-	const char		*conf_path = NULL, *address = NULL;
 	int			 signos[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
-	int			 ch, port = -1, check = 0, detach = 0;
-	int			 verbose = 0, ready_fd = -1;
+	int			 ch, check = 0, detach = 0, ready_fd = -1;
 	size_t			 i;
 
 	while ((ch = getopt(argc, argv, "a:c:dhp:tvV")) != -1) {
 		switch (ch) {
 		case 'a':
-			address = optarg;
+			opts.address = optarg;
 			break;
 		case 'c':
-			conf_path = optarg;
+			opts.conf_path = optarg;
+			opts.conf_optional = 0;
 			break;
 		case 'd':
 			detach = 1;
@@ -69,7 +69,7 @@ main(int argc, char **argv)
 			    "[-a address] [-p port]\n");
 			exit(0);
 		case 'p':
-			if ((port = config_parse_port(optarg)) == -1) {
+			if ((opts.port = config_parse_port(optarg)) == -1) {
 				fprintf(stderr, "seqechod: -p %s: must be "
 				    "0..65535\n", optarg);
 				exit(1);
@@ -79,7 +79,7 @@ main(int argc, char **argv)
 			check = 1;
 			break;
 		case 'v':
-			verbose++;
+			opts.verbose++;
 			break;
 		case 'V':
 			printf("seqechod %s\n", PACKAGE_VERSION);
@@ -92,15 +92,9 @@ main(int argc, char **argv)
 		usage();
 
 	log_init("seqechod", LOG_DEST_STDERR);
-	config_defaults(&cfg);
-	if (config_load(&cfg, conf_path != NULL ? conf_path : SEQECHO_CONF,
-	    conf_path == NULL) == -1)
+	if (config_load_options(&cfg, &opts) == -1)
 		exit(1);
-	if (address != NULL)
-		config_set_address(&cfg, address);
-	if (port != -1)
-		cfg.port = port;
-	log_setlevel(cfg.log_level + verbose);
+	log_setlevel(cfg.log_level + opts.verbose);
 	if (check) {
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
@@ -118,7 +112,7 @@ main(int argc, char **argv)
 		fatalx("cannot set up libevent threads");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create an event base");
-	server = server_new(base, &cfg);
+	server = server_new(base, &cfg, &opts);
 	if (server_listen(server) == -1)
 		exit(1);
 
@@ -159,7 +153,7 @@ signal_callback(evutil_socket_t signo, short what, void *arg)
 		server_shutdown(server);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: reloading is not supported yet");
+		server_reload(server);
 		break;
 	case SIGUSR1:
 		server_log_stats(server);

@@ -1,7 +1,13 @@
 /*
- * server.c - the listening sockets, the accept policy and the registry of
- * connections: the connection limit, pausing accept when out of file
- * descriptors, graceful shutdown and the counters.
+ * server.c - the listening sockets and the accept policy: the connection
+ * limit, pausing accept when out of descriptors, spreading connections over
+ * the workers, reloading the configuration, and graceful shutdown.
+ *
+ * One thread accepts and hands sockets to the workers. Per-worker listeners
+ * with SO_REUSEPORT were the alternative; one acceptor keeps port 0, the
+ * global limit and listener changes on reload simple (closing a reuseport
+ * listener resets the connections queued on it), and worker 0 shares the
+ * acceptor's loop, so one worker pays nothing for the hand-off.
  */
 #include "config.h"
 
@@ -26,76 +32,122 @@
 
 struct listener {
 	struct evconnlistener	*lev;
+	char			*address;	/* as configured */
+	int			 port;		/* as configured */
 	char			 name[ADDRSTRLEN];
+};
+
+struct listeners {
+	struct listener		*v;
+	size_t			 n;
 };
 
 struct server {
 	struct event_base	*base;
-	const struct config	*cfg;
+	struct config		*cfg;
+	const struct daemon_options *opts;
+	struct conn_params	 params;
 
-	struct listener		*listeners;
-	size_t			 nlisteners;
-	int			 accept_paused;
+	struct listeners	 listeners;
+	int			 accept_paused;		/* atomic */
 	struct event		*accept_timer;
 	time_t			 accept_logged;
 
-	struct conn_list	 conns;
-	int			 nconns;	/* counted against the limit */
-	int			 nall;		/* every open connection */
+	struct worker		**workers;
+	int			 nworkers;
+	unsigned		 next_worker;
+	int			 nconns;		/* atomic */
 	uint64_t		 next_id;
-	struct stats		 stats;
-
 	int			 stopping;
-	struct event		*deadline;
 };
 
-static int	server_bind(struct server *, const char *);
-static int	server_bind_one(struct server *, struct evutil_addrinfo *);
+static void	server_set_params(struct server *);
+static int	server_bind(struct server *, struct listeners *, const char *,
+		    int);
+static int	server_bind_one(struct server *, struct listeners *,
+		    struct evutil_addrinfo *, const char *, int);
+static int	server_rebind(struct server *, const struct config *);
+static void	listeners_free(struct listeners *);
 static void	server_accept_callback(struct evconnlistener *,
 		    evutil_socket_t, struct sockaddr *, int, void *);
 static void	server_accept_error_callback(struct evconnlistener *, void *);
 static void	server_accept_timer_callback(evutil_socket_t, short, void *);
 static void	server_pause_accept(struct server *);
-static void	server_resume_accept(struct server *);
-static void	server_deadline_callback(evutil_socket_t, short, void *);
-static void	server_free_listeners(struct server *);
 
+/* Set up the workers; worker 0 shares base, the main thread's loop. */
 struct server *
-server_new(struct event_base *base, const struct config *cfg)
+server_new(struct event_base *base, struct config *cfg,
+    const struct daemon_options *opts)
 {
 	struct server	*s;
+	long		 ncpu;
+	int		 i;
 
 	s = xcalloc(1, sizeof *s);
 	s->base = base;
 	s->cfg = cfg;
-	LIST_INIT(&s->conns);
+	s->opts = opts;
+	server_set_params(s);
 	s->accept_timer = evtimer_new(base, server_accept_timer_callback, s);
-	s->deadline = evtimer_new(base, server_deadline_callback, s);
-	if (s->accept_timer == NULL || s->deadline == NULL)
+	if (s->accept_timer == NULL)
 		fatalx("cannot create a timer");
+
+	s->nworkers = cfg->workers;
+	if (s->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		s->nworkers = ncpu > 0 ? (int)ncpu : 1;
+	}
+	s->workers = xcalloc((size_t)s->nworkers, sizeof *s->workers);
+	for (i = 0; i < s->nworkers; i++)
+		s->workers[i] = worker_new(s, i, i == 0 ? base : NULL);
+	for (i = 0; i < s->nworkers; i++)
+		worker_start(s->workers[i]);
+	log_debug("%d workers", s->nworkers);
 	return (s);
 }
 
+/* Wait for the workers to finish, then free everything. */
 void
 server_free(struct server *s)
 {
-	conn_free_all(&s->conns);
-	server_free_listeners(s);
+	int	i;
+
+	for (i = 0; i < s->nworkers; i++) {
+		worker_stop(s->workers[i]);
+		worker_join(s->workers[i]);
+	}
+	for (i = 0; i < s->nworkers; i++)
+		worker_free(s->workers[i]);
+	free(s->workers);
+	listeners_free(&s->listeners);
 	event_free(s->accept_timer);
-	event_free(s->deadline);
 	free(s);
 }
 
+/* Copy what new connections take from the configuration. */
 static void
-server_free_listeners(struct server *s)
+server_set_params(struct server *s)
+{
+	memset(&s->params, 0, sizeof s->params);
+	s->params.framing = s->cfg->framing;
+	s->params.max_line = (size_t)s->cfg->max_line;
+	s->params.idle_timeout = s->cfg->idle_timeout;
+	snprintf(s->params.separator, sizeof s->params.separator, "%s",
+	    s->cfg->separator);
+}
+
+static void
+listeners_free(struct listeners *ls)
 {
 	size_t	i;
 
-	for (i = 0; i < s->nlisteners; i++)
-		evconnlistener_free(s->listeners[i].lev);
-	free(s->listeners);
-	s->listeners = NULL;
-	s->nlisteners = 0;
+	for (i = 0; i < ls->n; i++) {
+		evconnlistener_free(ls->v[i].lev);
+		free(ls->v[i].address);
+	}
+	free(ls->v);
+	ls->v = NULL;
+	ls->n = 0;
 }
 
 /*
@@ -108,8 +160,9 @@ server_listen(struct server *s)
 	size_t	i;
 
 	for (i = 0; i < s->cfg->naddresses; i++) {
-		if (server_bind(s, s->cfg->addresses[i]) == -1) {
-			server_free_listeners(s);
+		if (server_bind(s, &s->listeners, s->cfg->addresses[i],
+		    s->cfg->port) == -1) {
+			listeners_free(&s->listeners);
 			return (-1);
 		}
 	}
@@ -118,10 +171,11 @@ server_listen(struct server *s)
 
 /* Resolve one address setting ("*" is every address) and bind each. */
 static int
-server_bind(struct server *s, const char *address)
+server_bind(struct server *s, struct listeners *ls, const char *address,
+    int port)
 {
 	struct evutil_addrinfo	 hints, *res, *ai;
-	char			 port[8];
+	char			 service[8];
 	const char		*host = address;
 	int			 error, rc = 0;
 
@@ -132,22 +186,23 @@ server_bind(struct server *s, const char *address)
 	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
 	if (strcmp(address, "*") == 0)
 		host = NULL;
-	snprintf(port, sizeof port, "%d", s->cfg->port);
+	snprintf(service, sizeof service, "%d", port);
 
-	error = evutil_getaddrinfo(host, port, &hints, &res);
+	error = evutil_getaddrinfo(host, service, &hints, &res);
 	if (error != 0) {
-		log_errorx("bind %s:%s: %s", address, port,
+		log_errorx("bind %s:%s: %s", address, service,
 		    evutil_gai_strerror(error));
 		return (-1);
 	}
 	for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next)
-		rc = server_bind_one(s, ai);
+		rc = server_bind_one(s, ls, ai, address, port);
 	evutil_freeaddrinfo(res);
 	return (rc);
 }
 
 static int
-server_bind_one(struct server *s, struct evutil_addrinfo *ai)
+server_bind_one(struct server *s, struct listeners *ls,
+    struct evutil_addrinfo *ai, const char *address, int port)
 {
 	struct evconnlistener	*lev;
 	struct listener		*l;
@@ -170,21 +225,111 @@ server_bind_one(struct server *s, struct evutil_addrinfo *ai)
 		return (-1);
 	}
 	evconnlistener_set_error_cb(lev, server_accept_error_callback);
+	if (s->accept_paused || s->stopping)
+		evconnlistener_disable(lev);
 
 	/* With port 0 the kernel chose: say which. */
 	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
 	    &sslen) == 0)
 		addr_format((struct sockaddr *)&ss, name, sizeof name);
 
-	s->listeners = realloc(s->listeners,
-	    (s->nlisteners + 1) * sizeof *s->listeners);
-	if (s->listeners == NULL)
+	ls->v = realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
+	if (ls->v == NULL)
 		fatalx("out of memory");
-	l = &s->listeners[s->nlisteners++];
+	l = &ls->v[ls->n++];
 	l->lev = lev;
+	l->address = xstrdup(address);
+	l->port = port;
 	snprintf(l->name, sizeof l->name, "%s", name);
 	log_info("listening on %s", name);
 	return (0);
+}
+
+/*
+ * Make the listeners match a new configuration: keep those still named,
+ * open the new ones first, and only then close the ones no longer named.
+ * If any new one cannot be bound, nothing changes and -1 is returned.
+ */
+static int
+server_rebind(struct server *s, const struct config *cfg)
+{
+	struct listeners	 next = { NULL, 0 }, old = s->listeners;
+	int			*keep;
+	size_t			 i, j;
+	int			 found;
+
+	keep = xcalloc(old.n, sizeof *keep);
+	for (i = 0; i < cfg->naddresses; i++) {
+		found = 0;
+		for (j = 0; j < old.n; j++) {
+			if (old.v[j].port == cfg->port &&
+			    strcmp(old.v[j].address, cfg->addresses[i]) == 0)
+				keep[j] = found = 1;
+		}
+		if (!found && server_bind(s, &next, cfg->addresses[i],
+		    cfg->port) == -1) {
+			listeners_free(&next);
+			free(keep);
+			return (-1);
+		}
+	}
+
+	for (j = 0; j < old.n; j++) {
+		if (!keep[j]) {
+			log_info("no longer listening on %s", old.v[j].name);
+			evconnlistener_free(old.v[j].lev);
+			free(old.v[j].address);
+			continue;
+		}
+		next.v = realloc(next.v, (next.n + 1) * sizeof *next.v);
+		if (next.v == NULL)
+			fatalx("out of memory");
+		next.v[next.n++] = old.v[j];
+	}
+	free(old.v);
+	free(keep);
+	s->listeners = next;
+	return (0);
+}
+
+/*
+ * SIGHUP: read the configuration file again. A bad file changes nothing;
+ * a good one applies to connections opened from now on.
+ */
+void
+server_reload(struct server *s)
+{
+	struct config	new;
+	size_t		i;
+
+	if (s->stopping)
+		return;
+	if (config_load_options(&new, s->opts) == -1) {
+		log_warnx("reload failed: keeping the running configuration");
+		config_free(&new);
+		return;
+	}
+	if (new.workers != s->cfg->workers) {
+		log_warnx("workers: a change needs a restart");
+		new.workers = s->cfg->workers;
+	}
+	if (strcmp(new.pidfile, s->cfg->pidfile) != 0) {
+		log_warnx("pidfile: a change needs a restart");
+		free(new.pidfile);
+		new.pidfile = xstrdup(s->cfg->pidfile);
+	}
+	if (server_rebind(s, &new) == -1) {
+		log_warnx("keeping the listeners of the running configuration");
+		config_set_address(&new, s->cfg->addresses[0]);
+		for (i = 1; i < s->cfg->naddresses; i++)
+			config_add_address(&new, s->cfg->addresses[i]);
+		new.port = s->cfg->port;
+	}
+	config_free(s->cfg);
+	*s->cfg = new;
+	server_set_params(s);
+	log_setlevel(s->cfg->log_level + s->opts->verbose);
+	log_info("configuration reloaded");
 }
 
 static void
@@ -192,16 +337,17 @@ server_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server	*s = arg;
+	struct worker	*w;
 	int		 over_limit;
 
 	(void)lev;
-	(void)salen;
-	over_limit = s->nconns >= s->cfg->max_connections;
+	over_limit = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
+	    s->cfg->max_connections;
 	if (!over_limit)
-		s->nconns++;
-	s->nall++;
-	conn_new(s, s->base, s->cfg, &s->conns, &s->stats, fd, sa,
-	    ++s->next_id, over_limit);
+		__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+	w = s->workers[s->next_worker++ % (unsigned)s->nworkers];
+	worker_hand(w, fd, sa, (socklen_t)salen, ++s->next_id, over_limit,
+	    &s->params);
 }
 
 /*
@@ -232,108 +378,93 @@ server_pause_accept(struct server *s)
 	struct timeval	tv = { 0, ACCEPT_RETRY_MS * 1000 };
 	size_t		i;
 
-	if (s->stopping)
-		return;
-	for (i = 0; i < s->nlisteners; i++)
-		evconnlistener_disable(s->listeners[i].lev);
-	s->accept_paused = 1;
+	for (i = 0; i < s->listeners.n; i++)
+		evconnlistener_disable(s->listeners.v[i].lev);
+	__atomic_store_n(&s->accept_paused, 1, __ATOMIC_RELAXED);
 	evtimer_add(s->accept_timer, &tv);
 }
 
-static void
-server_resume_accept(struct server *s)
-{
-	size_t	i;
-
-	if (!s->accept_paused || s->stopping)
-		return;
-	s->accept_paused = 0;
-	evtimer_del(s->accept_timer);
-	for (i = 0; i < s->nlisteners; i++)
-		evconnlistener_enable(s->listeners[i].lev);
-}
-
+/* Accept again after a pause: on the timer, or when a connection closed. */
 static void
 server_accept_timer_callback(evutil_socket_t fd, short what, void *arg)
 {
+	struct server	*s = arg;
+	size_t		 i;
+
 	(void)fd;
 	(void)what;
-	server_resume_accept(arg);
+	if (!__atomic_load_n(&s->accept_paused, __ATOMIC_RELAXED) ||
+	    s->stopping)
+		return;
+	__atomic_store_n(&s->accept_paused, 0, __ATOMIC_RELAXED);
+	evtimer_del(s->accept_timer);
+	for (i = 0; i < s->listeners.n; i++)
+		evconnlistener_enable(s->listeners.v[i].lev);
 }
 
-/* A connection has gone: a descriptor is free again. */
+/* A connection has gone, on any worker's thread: a descriptor is free. */
 void
 server_conn_closed(struct server *s, int counted)
 {
 	if (counted)
-		s->nconns--;
-	s->nall--;
-	server_resume_accept(s);
-	if (s->stopping && s->nall == 0)
-		event_base_loopexit(s->base, NULL);
+		__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&s->accept_paused, __ATOMIC_RELAXED))
+		event_active(s->accept_timer, EV_TIMEOUT, 1);
 }
 
 /*
- * SIGTERM: stop accepting, answer what is owed, tell the rest, and leave
- * the loop once every connection has closed or the deadline has passed.
+ * SIGTERM: stop accepting and let each worker answer what is owed and tell
+ * the rest. The main loop ends when worker 0 is done; server_free then
+ * waits for the others.
  */
 void
 server_shutdown(struct server *s)
 {
-	struct timeval	tv = { SHUTDOWN_DEADLINE, 0 };
+	int	i;
 
 	if (s->stopping)
 		return;
-	log_info("shutting down, %d connections open", s->nall);
-	server_free_listeners(s);
-	evtimer_del(s->accept_timer);
+	log_info("shutting down");
 	s->stopping = 1;
-	conn_shutdown_all(&s->conns);
-	if (s->nall == 0) {
-		event_base_loopexit(s->base, NULL);
-		return;
-	}
-	evtimer_add(s->deadline, &tv);
+	listeners_free(&s->listeners);
+	evtimer_del(s->accept_timer);
+	for (i = 0; i < s->nworkers; i++)
+		worker_stop(s->workers[i]);
 }
 
-static void
-server_deadline_callback(evutil_socket_t fd, short what, void *arg)
+/* Worker 0, on the main loop, has closed its last connection. */
+void
+server_worker_done(struct server *s)
 {
-	struct server	*s = arg;
-
-	(void)fd;
-	(void)what;
-	log_warnx("shutdown deadline passed, dropping %d connections",
-	    s->nall);
-	conn_free_all(&s->conns);
 	event_base_loopexit(s->base, NULL);
 }
 
-/* SIGUSR1: one line of counters. */
+/* SIGUSR1: one line of counters, summed over the workers. */
 void
 server_log_stats(struct server *s)
 {
-	const struct stats	*st = &s->stats;
-	char			 reasons[256];
-	size_t			 off = 0;
-	int			 i;
+	struct stats	st;
+	char		reasons[256];
+	size_t		off = 0;
+	int		i;
 
+	memset(&st, 0, sizeof st);
+	for (i = 0; i < s->nworkers; i++)
+		worker_add_stats(s->workers[i], &st);
 	reasons[0] = '\0';
-	for (i = 0; i < REASON_COUNT; i++) {
+	for (i = 0; i < REASON_COUNT && off < sizeof reasons; i++) {
 		off += (size_t)snprintf(reasons + off, sizeof reasons - off,
 		    " %s=%llu", conn_reason_name(i),
-		    (unsigned long long)st->reasons[i]);
-		if (off >= sizeof reasons)
-			break;
+		    (unsigned long long)st.reasons[i]);
 	}
 	log_info("stats connections=%llu total=%llu messages=%llu "
 	    "bytes_in=%llu bytes_out=%llu client_first=%llu "
 	    "server_first=%llu%s",
-	    (unsigned long long)st->conns_now,
-	    (unsigned long long)st->conns_total,
-	    (unsigned long long)st->messages,
-	    (unsigned long long)st->bytes_in,
-	    (unsigned long long)st->bytes_out,
-	    (unsigned long long)st->client_first,
-	    (unsigned long long)st->server_first, reasons);
+	    (unsigned long long)st.conns_now,
+	    (unsigned long long)st.conns_total,
+	    (unsigned long long)st.messages,
+	    (unsigned long long)st.bytes_in,
+	    (unsigned long long)st.bytes_out,
+	    (unsigned long long)st.client_first,
+	    (unsigned long long)st.server_first, reasons);
 }

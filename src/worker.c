@@ -1,0 +1,264 @@
+/*
+ * worker.c - event loops that serve connections. Worker 0 runs on the main
+ * thread's base, beside the listeners, so one worker costs no hand-off;
+ * the others each run a thread with a base of their own and receive
+ * accepted sockets through a queue and a wake-up event.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "seqecho.h"
+
+struct handoff {
+	STAILQ_ENTRY(handoff)	 entry;
+	int			 fd;
+	struct sockaddr_storage	 ss;
+	uint64_t		 id;
+	int			 over_limit;
+	struct conn_params	 params;
+};
+STAILQ_HEAD(handoff_queue, handoff);
+
+struct worker {
+	struct server		*server;
+	int			 index;
+	struct event_base	*base;
+	int			 own_thread;
+	pthread_t		 thread;
+
+	pthread_mutex_t		 lock;		/* guards queue */
+	struct handoff_queue	 queue;
+	struct event		*wake;
+	struct event		*stop;
+	struct event		*deadline;
+
+	struct conn_list	 conns;
+	int			 nconns;
+	int			 stopping;
+	struct stats		 stats;
+};
+
+static void	*worker_main(void *);
+static void	 worker_wake_callback(evutil_socket_t, short, void *);
+static void	 worker_stop_callback(evutil_socket_t, short, void *);
+static void	 worker_deadline_callback(evutil_socket_t, short, void *);
+static void	 worker_take(struct worker *);
+
+/* Set up a worker; with a base it runs there, else on its own thread. */
+struct worker *
+worker_new(struct server *server, int index, struct event_base *base)
+{
+	struct worker	*w;
+
+	w = xcalloc(1, sizeof *w);
+	w->server = server;
+	w->index = index;
+	if (base == NULL) {
+		if ((base = event_base_new()) == NULL)
+			fatalx("cannot create an event base");
+		w->own_thread = 1;
+	}
+	w->base = base;
+	pthread_mutex_init(&w->lock, NULL);
+	STAILQ_INIT(&w->queue);
+	LIST_INIT(&w->conns);
+	w->wake = event_new(base, -1, 0, worker_wake_callback, w);
+	w->stop = event_new(base, -1, 0, worker_stop_callback, w);
+	w->deadline = evtimer_new(base, worker_deadline_callback, w);
+	if (w->wake == NULL || w->stop == NULL || w->deadline == NULL)
+		fatalx("cannot create worker events");
+	return (w);
+}
+
+void
+worker_start(struct worker *w)
+{
+	int	error;
+
+	if (!w->own_thread)
+		return;
+	if ((error = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+		fatalx("cannot start worker %d: %s", w->index,
+		    strerror(error));
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	/* Loop until stopped, even with nothing to do yet. */
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return (NULL);
+}
+
+/* Give an accepted socket to a worker; called on the main thread. */
+void
+worker_hand(struct worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen, uint64_t id, int over_limit,
+    const struct conn_params *params)
+{
+	struct handoff	*h;
+
+	if (!w->own_thread) {
+		conn_new(w, w->base, &w->conns, &w->stats, fd, sa, id,
+		    over_limit, params);
+		w->nconns++;
+		return;
+	}
+	h = xcalloc(1, sizeof *h);
+	h->fd = fd;
+	if (salen > (socklen_t)sizeof h->ss)
+		salen = sizeof h->ss;
+	memcpy(&h->ss, sa, salen);
+	h->id = id;
+	h->over_limit = over_limit;
+	h->params = *params;
+	pthread_mutex_lock(&w->lock);
+	STAILQ_INSERT_TAIL(&w->queue, h, entry);
+	pthread_mutex_unlock(&w->lock);
+	event_active(w->wake, EV_READ, 1);
+}
+
+/* Start serving every socket handed over since the last wake-up. */
+static void
+worker_take(struct worker *w)
+{
+	struct handoff_queue	 q;
+	struct handoff		*h;
+
+	STAILQ_INIT(&q);
+	pthread_mutex_lock(&w->lock);
+	STAILQ_CONCAT(&q, &w->queue);
+	pthread_mutex_unlock(&w->lock);
+
+	while ((h = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
+		w->nconns++;
+		conn_new(w, w->base, &w->conns, &w->stats, h->fd,
+		    (struct sockaddr *)&h->ss, h->id, h->over_limit,
+		    &h->params);
+		free(h);
+	}
+}
+
+static void
+worker_wake_callback(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	worker_take(w);
+	if (w->stopping)
+		conn_shutdown_all(&w->conns);
+}
+
+/* Ask a worker to drain and stop; safe from any thread. */
+void
+worker_stop(struct worker *w)
+{
+	event_active(w->stop, EV_READ, 1);
+}
+
+static void
+worker_stop_callback(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv = { SHUTDOWN_DEADLINE, 0 };
+
+	(void)fd;
+	(void)what;
+	worker_take(w);
+	w->stopping = 1;
+	conn_shutdown_all(&w->conns);
+	if (w->nconns == 0)
+		worker_conn_closed(w, -1);
+	else
+		evtimer_add(w->deadline, &tv);
+}
+
+static void
+worker_deadline_callback(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("worker %d: shutdown deadline passed, dropping %d "
+	    "connections", w->index, w->nconns);
+	conn_free_all(&w->conns);
+}
+
+/*
+ * A connection of this worker has closed (counted says whether it held a
+ * place under max_connections; -1 means none closed, just check whether
+ * a stopping worker is done).
+ */
+void
+worker_conn_closed(struct worker *w, int counted)
+{
+	if (counted != -1) {
+		w->nconns--;
+		server_conn_closed(w->server, counted);
+	}
+	if (!w->stopping || w->nconns > 0)
+		return;
+	evtimer_del(w->deadline);
+	if (w->own_thread)
+		event_base_loopexit(w->base, NULL);
+	else
+		server_worker_done(w->server);
+}
+
+void
+worker_join(struct worker *w)
+{
+	if (w->own_thread)
+		pthread_join(w->thread, NULL);
+}
+
+void
+worker_free(struct worker *w)
+{
+	struct handoff	*h;
+
+	conn_free_all(&w->conns);
+	while ((h = STAILQ_FIRST(&w->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&w->queue, entry);
+		close(h->fd);
+		free(h);
+	}
+	event_free(w->wake);
+	event_free(w->stop);
+	event_free(w->deadline);
+	if (w->own_thread)
+		event_base_free(w->base);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+/* Add this worker's counters to sum; callable from any thread. */
+void
+worker_add_stats(struct worker *w, struct stats *sum)
+{
+	int	i;
+
+	sum->conns_now += STAT_READ(w->stats.conns_now);
+	sum->conns_total += STAT_READ(w->stats.conns_total);
+	sum->messages += STAT_READ(w->stats.messages);
+	sum->bytes_in += STAT_READ(w->stats.bytes_in);
+	sum->bytes_out += STAT_READ(w->stats.bytes_out);
+	sum->client_first += STAT_READ(w->stats.client_first);
+	sum->server_first += STAT_READ(w->stats.server_first);
+	for (i = 0; i < REASON_COUNT; i++)
+		sum->reasons[i] += STAT_READ(w->stats.reasons[i]);
+}
