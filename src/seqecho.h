@@ -136,6 +136,7 @@ void		 server_log_stats(struct server *);
 void		 server_free(struct server *);
 void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
+void		 server_notify(const char *);
 
 /* worker.c */
 struct worker	*worker_new(struct server *, int, struct event_base *);

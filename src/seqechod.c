@@ -122,6 +122,7 @@ main(int argc, char **argv)
 			fatalx("cannot catch signal %d", signos[i]);
 	}
 
+	server_notify("READY=1");
 	if (detach) {
 		if (cfg.pidfile[0] != '\0')
 			pidfile_write(cfg.pidfile);

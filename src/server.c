@@ -25,6 +25,10 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "seqecho.h"
 
 /* Milliseconds accept stays paused after running out of descriptors. */
@@ -59,6 +63,7 @@ struct server {
 	int			 nconns;		/* atomic */
 	uint64_t		 next_id;
 	int			 stopping;
+	int			 activated;	/* sockets from systemd */
 };
 
 static void	server_set_params(struct server *);
@@ -73,6 +78,9 @@ static void	server_accept_callback(struct evconnlistener *,
 static void	server_accept_error_callback(struct evconnlistener *, void *);
 static void	server_accept_timer_callback(evutil_socket_t, short, void *);
 static void	server_pause_accept(struct server *);
+static int	server_inherit(struct server *);
+static void	server_add_listener(struct listeners *,
+		    struct evconnlistener *, const char *, int);
 
 /* Set up the workers; worker 0 shares base, the main thread's loop. */
 struct server *
@@ -151,14 +159,18 @@ listeners_free(struct listeners *ls)
 }
 
 /*
- * Open a listener for every configured address. Errors are logged as
- * "bind ADDRESS:PORT: reason"; any error closes them all and returns -1.
+ * Open a listener for every configured address, or take the sockets
+ * systemd passed. Errors are logged as "bind ADDRESS:PORT: reason"; any
+ * error closes them all and returns -1.
  */
 int
 server_listen(struct server *s)
 {
 	size_t	i;
+	int	n;
 
+	if ((n = server_inherit(s)) != 0)
+		return (n > 0 ? 0 : -1);
 	for (i = 0; i < s->cfg->naddresses; i++) {
 		if (server_bind(s, &s->listeners, s->cfg->addresses[i],
 		    s->cfg->port) == -1) {
@@ -167,6 +179,55 @@ server_listen(struct server *s)
 		}
 	}
 	return (0);
+}
+
+/*
+ * Socket activation: serve the listening sockets systemd passed, if any.
+ * Returns how many, or -1 if one of them is not a listening TCP socket.
+ */
+static int
+server_inherit(struct server *s)
+{
+#ifdef HAVE_LIBSYSTEMD
+	struct evconnlistener	*lev;
+	int			 n, i, fd;
+
+	if ((n = sd_listen_fds(1)) <= 0)
+		return (0);
+	for (i = 0; i < n; i++) {
+		fd = SD_LISTEN_FDS_START + i;
+		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+			log_errorx("systemd socket %d is not a listening "
+			    "stream socket", fd);
+			listeners_free(&s->listeners);
+			return (-1);
+		}
+		evutil_make_socket_nonblocking(fd);
+		evutil_make_socket_closeonexec(fd);
+		/* A negative backlog: the socket is listening already. */
+		lev = evconnlistener_new(s->base, server_accept_callback, s,
+		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		if (lev == NULL)
+			fatalx("cannot listen on systemd socket %d", fd);
+		server_add_listener(&s->listeners, lev, "systemd", -1);
+	}
+	s->activated = 1;
+	return (n);
+#else
+	(void)s;
+	return (0);
+#endif
+}
+
+/* Tell systemd how we are doing, when it started us. */
+void
+server_notify(const char *state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
 }
 
 /* Resolve one address setting ("*" is every address) and bind each. */
@@ -205,9 +266,6 @@ server_bind_one(struct server *s, struct listeners *ls,
     struct evutil_addrinfo *ai, const char *address, int port)
 {
 	struct evconnlistener	*lev;
-	struct listener		*l;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof ss;
 	char			 name[ADDRSTRLEN];
 	unsigned		 flags;
 
@@ -224,15 +282,20 @@ server_bind_one(struct server *s, struct listeners *ls,
 		log_errorx("bind %s: %s", name, strerror(errno));
 		return (-1);
 	}
+	server_add_listener(ls, lev, address, port);
+	return (0);
+}
+
+/* Record a listener and log the address it listens on. */
+static void
+server_add_listener(struct listeners *ls, struct evconnlistener *lev,
+    const char *address, int port)
+{
+	struct listener		*l;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof ss;
+
 	evconnlistener_set_error_cb(lev, server_accept_error_callback);
-	if (s->accept_paused || s->stopping)
-		evconnlistener_disable(lev);
-
-	/* With port 0 the kernel chose: say which. */
-	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
-	    &sslen) == 0)
-		addr_format((struct sockaddr *)&ss, name, sizeof name);
-
 	ls->v = realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
 	if (ls->v == NULL)
 		fatalx("out of memory");
@@ -240,9 +303,13 @@ server_bind_one(struct server *s, struct listeners *ls,
 	l->lev = lev;
 	l->address = xstrdup(address);
 	l->port = port;
-	snprintf(l->name, sizeof l->name, "%s", name);
-	log_info("listening on %s", name);
-	return (0);
+	/* With port 0 the kernel chose: say which. */
+	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
+	    &sslen) == 0)
+		addr_format((struct sockaddr *)&ss, l->name, sizeof l->name);
+	else
+		snprintf(l->name, sizeof l->name, "%s", address);
+	log_info("listening on %s", l->name);
 }
 
 /*
@@ -304,9 +371,11 @@ server_reload(struct server *s)
 
 	if (s->stopping)
 		return;
+	server_notify("RELOADING=1");
 	if (config_load_options(&new, s->opts) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
 		config_free(&new);
+		server_notify("READY=1");
 		return;
 	}
 	if (new.workers != s->cfg->workers) {
@@ -318,7 +387,13 @@ server_reload(struct server *s)
 		free(new.pidfile);
 		new.pidfile = xstrdup(s->cfg->pidfile);
 	}
-	if (server_rebind(s, &new) == -1) {
+	if (s->activated) {
+		/* systemd owns the sockets: the file's addresses do not apply. */
+		config_set_address(&new, s->cfg->addresses[0]);
+		for (i = 1; i < s->cfg->naddresses; i++)
+			config_add_address(&new, s->cfg->addresses[i]);
+		new.port = s->cfg->port;
+	} else if (server_rebind(s, &new) == -1) {
 		log_warnx("keeping the listeners of the running configuration");
 		config_set_address(&new, s->cfg->addresses[0]);
 		for (i = 1; i < s->cfg->naddresses; i++)
@@ -330,6 +405,7 @@ server_reload(struct server *s)
 	server_set_params(s);
 	log_setlevel(s->cfg->log_level + s->opts->verbose);
 	log_info("configuration reloaded");
+	server_notify("READY=1");
 }
 
 static void
@@ -425,6 +501,7 @@ server_shutdown(struct server *s)
 	if (s->stopping)
 		return;
 	log_info("shutting down");
+	server_notify("STOPPING=1");
 	s->stopping = 1;
 	listeners_free(&s->listeners);
 	evtimer_del(s->accept_timer);
