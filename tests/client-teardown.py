@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""client-teardown: -x chooses who closes first and so where TIME_WAIT
+lands: bye (the default) and half on the client, server on the daemon,
+rst nowhere. Read with `ss -tan state time-wait` for the two ports."""
+
+import re
+import shutil
+import subprocess
+
+import harness
+from harness import Daemon, check, check_eq, run_client
+
+CLOSED = re.compile(r"closed peer=127\.0\.0\.1:(\d+) .*first=(\w+) reason=([\w-]+)")
+
+
+def time_wait():
+    """The TIME_WAIT sockets as (local port, peer port) pairs."""
+    if shutil.which("ss") is None:
+        harness.skip("no ss(8)")
+    out = subprocess.run(["ss", "-Htan", "state", "time-wait"], check=True,
+                         capture_output=True, text=True).stdout
+    pairs = set()
+    for line in out.splitlines():
+        f = line.split()
+        # Recv-Q Send-Q Local:Port Peer:Port (state is implied)
+        addrs = [x for x in f if ":" in x]
+        if len(addrs) >= 2:
+            pairs.add((int(addrs[0].rsplit(":", 1)[1]),
+                       int(addrs[1].rsplit(":", 1)[1])))
+    return pairs
+
+
+def session(mode, data=b"hello\nworld\n", want_reason="bye"):
+    """Run one client session; returns (daemon port, client port, first)."""
+    with Daemon() as d:
+        args = ([] if mode is None else ["-x", mode]) + ["127.0.0.1", str(d.port)]
+        rc, out, err = run_client(args, data)
+        check_eq((rc, out, err), (0, b"0hello\n1world\n", ""), "rc, stdout, stderr")
+        m = d.wait_log(CLOSED)
+        check_eq(m.group(3), want_reason, "reason in the daemon's log")
+        return d.port, int(m.group(1)), m.group(2)
+
+
+def wait_time_wait(pair, present):
+    harness.wait_for(lambda: (pair in time_wait()) == present, timeout=3,
+                     what="%s %sin TIME_WAIT" % (pair, "" if present else "not "))
+
+
+def test_bye_time_wait_on_client():
+    dport, cport, first = session(None)
+    check_eq(first, "client", "who closed first")
+    wait_time_wait((cport, dport), True)
+    check((dport, cport) not in time_wait(), "daemon's socket in TIME_WAIT")
+
+
+def test_bye_on_stdin_time_wait_on_client():
+    dport, cport, first = session("bye", b"hello\nworld\nbye\n")
+    check_eq(first, "client", "who closed first")
+    wait_time_wait((cport, dport), True)
+    check((dport, cport) not in time_wait(), "daemon's socket in TIME_WAIT")
+
+
+def test_server_time_wait_on_daemon():
+    dport, cport, first = session("server")
+    check_eq(first, "server", "who closed first")
+    wait_time_wait((dport, cport), True)
+    check((cport, dport) not in time_wait(), "client's socket in TIME_WAIT")
+
+
+def test_half_time_wait_on_client():
+    dport, cport, first = session("half", want_reason="eof")
+    check_eq(first, "client", "who closed first")
+    wait_time_wait((cport, dport), True)
+    check((dport, cport) not in time_wait(), "daemon's socket in TIME_WAIT")
+
+
+def test_rst_no_time_wait():
+    dport, cport, first = session("rst", want_reason="reset")
+    tw = time_wait()
+    check((cport, dport) not in tw and (dport, cport) not in tw,
+          "TIME_WAIT after -x rst: %r" % sorted(p for p in tw if dport in p))
+
+
+def test_rst_waits_for_replies():
+    n = 20000
+    data = b"".join(b"line %d\n" % i for i in range(n))
+    want = b"".join(b"%dline %d\n" % (i, i) for i in range(n))
+    with Daemon() as d:
+        rc, out, err = run_client(["-x", "rst", "127.0.0.1", str(d.port)], data,
+                                  timeout=20)
+        check_eq((rc, out, err), (0, want, ""), "rc, stdout, stderr")
+        d.wait_log(r"messages=%d .*reason=reset" % n)
+
+
+def test_verbose_narrates_states():
+    # -v reads TCP_INFO: established after connect, FIN_WAIT1 right after
+    # the half-close (or later already: loopback is quick), then what the
+    # server's close leaves.
+    with Daemon() as d:
+        for mode, lines in (
+                ("bye", [r"connected: .* ESTABLISHED, rtt [\d.]+ ms",
+                         r"sent bye and half-closed: .* (FIN_WAIT[12]|CLOSE)",
+                         r"server closed: .* (CLOSE|TIME_WAIT)"]),
+                ("server", [r"connected: .* ESTABLISHED,",
+                            r"server closed: .* CLOSE_WAIT,"]),
+                ("half", [r"connected: .* ESTABLISHED,",
+                          r"half-closed: .* (FIN_WAIT[12]|CLOSE)",
+                          r"server closed: .* (CLOSE|TIME_WAIT)"]),
+                ("rst", [r"connected: .* ESTABLISHED,",
+                         r"aborting: .* ESTABLISHED, .* 2 sent, 2 replies"])):
+            rc, out, err = run_client(["-v", "-x", mode, "127.0.0.1", str(d.port)],
+                                      b"hello\nworld\n")
+            check_eq((rc, out), (0, b"0hello\n1world\n"), "rc, stdout (-x %s)" % mode)
+            got = err.splitlines()
+            check_eq(len(got), len(lines), "lines on stderr with -x %s: %r" % (mode, got))
+            for l, rx in zip(got, lines):
+                check(re.match(r"seqecho: " + rx, l), "-x %s: %r !~ /%s/" % (mode, l, rx))
+
+
+harness.main(globals())

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""config-errors: every bad configuration is exit 1 with FILE:LINE: SETTING:
+on stderr, having bound nothing; all errors in a file are reported; -t
+checks a file and says configuration OK."""
+
+import os
+import re
+
+import harness
+from harness import Raw, check, check_eq, run_daemon, server_conf, \
+    write_file
+
+# (name, config text, line, setting) -- the error expected.  server_conf
+# writes port on line 3, address on line 4 and further settings from 5.
+CASES = [
+    ("unknown setting", server_conf(prot=1234), 5, "prot", "unknown setting"),
+    ("unknown setting, case", server_conf(Port=1), 5, "Port", "unknown setting"),
+    ("port real", server_conf(port=Raw("1234.0")), 3, "port", "must be an integer"),
+    ("port string", server_conf(port="1234"), 3, "port", "must be an integer"),
+    ("port bool", server_conf(port=Raw("true")), 3, "port", "must be an integer"),
+    ("port 70000", server_conf(port=70000), 3, "port", "must be 0..65535"),
+    ("port 65536", server_conf(port=65536), 3, "port", "must be 0..65535"),
+    ("port -1", server_conf(port=-1), 3, "port", "must be 0..65535"),
+    ("port wraps to 1234", server_conf(port=Raw("4294968530")), 3, "port",
+     "must be 0..65535"),
+    ("port wraps to 0", server_conf(port=Raw("4294967296")), 3, "port",
+     "must be 0..65535"),
+    ("port hex wraps to -1", server_conf(port=Raw("0xFFFFFFFF")), 3, "port", None),
+    ("backlog -1", server_conf(backlog=-1), 5, "backlog", None),
+    ("max_connections -1", server_conf(max_connections=-1), 5, "max_connections", None),
+    ("max_connections string", server_conf(max_connections="10"), 5,
+     "max_connections", "must be an integer"),
+    ("max_line -1", server_conf(max_line=-1), 5, "max_line", None),
+    ("max_line huge", server_conf(max_line=Raw("9999999999")), 5, "max_line", None),
+    ("idle_timeout -1", server_conf(idle_timeout=-1), 5, "idle_timeout", None),
+    ("idle_timeout real", server_conf(idle_timeout=Raw("1.5")), 5, "idle_timeout",
+     "must be an integer"),
+    ("separator int", server_conf(separator=5), 5, "separator", None),
+    ("separator too long", server_conf(separator="x" * 1000), 5, "separator", None),
+    ("framing unknown", server_conf(framing="stream"), 5, "framing", None),
+    ("framing int", server_conf(framing=1), 5, "framing", None),
+    ("workers -1", server_conf(workers=-1), 5, "workers", None),
+    ("log_level unknown", server_conf(log_level="loud"), 5, "log_level", None),
+    ("log_level int", server_conf(log_level=2), 5, "log_level", None),
+    ("pidfile int", server_conf(pidfile=5), 5, "pidfile", None),
+    ("address int", server_conf(address=5), 4, "address", None),
+    ("address list of ints", server_conf(address=Raw("[ 1, 2 ]")), 4, "address", None),
+    ("unknown group", "# a comment\nsrever:\n{\n  port = 0;\n};\n", 2, "srever",
+     "unknown setting"),
+    ("client port", "server: { port = 0; };\n\nclient:\n{\n  port = 70000;\n};\n",
+     5, "port", None),
+    ("client unknown", "client:\n{\n  timeout = 5;\n};\n", 3, "timeout",
+     "unknown setting"),
+    ("line after comments",
+     "# seqecho.conf\n#\n\n/* block\n   comment */\nserver:\n{\n  // port\n"
+     "  port = 0;\n\n  max_line = -5;\n};\n", 11, "max_line", None),
+]
+
+# Syntax errors: (name, text, line); the setting is not named.
+SYNTAX = [
+    ("missing value", "server:\n{\n  port = ;\n};\n", 3),
+    ("two values", "server:\n{\n  port = 0;\n  max_line = 10 10;\n};\n", 4),
+    ("stray setting", "server:\n{\n  port = 0;\n};\nwhat = ;\n", 5),
+]
+
+
+def expect_error(path, line, setting, msg, extra_args=()):
+    rc, out, err = run_daemon(["-c", path] + list(extra_args))
+    prefix = "%s:%d: " % (path, line)
+    if setting is not None:
+        prefix += setting + ": "
+    check_eq(rc, 1, "exit code (stderr %r)" % err)
+    check(prefix in err, "want %r in stderr %r" % (prefix, err))
+    if msg is not None:
+        check(prefix + msg in err, "want %r in stderr %r" % (prefix + msg, err))
+    check("listening on" not in err, "it listened: %r" % err)
+    check("configuration OK" not in out + err, "said OK: %r" % (out + err))
+    return err
+
+
+def test_bad_settings():
+    failed = []
+    for name, text, line, setting, msg in CASES:
+        path = write_file(text)
+        try:
+            expect_error(path, line, setting, msg)
+        except harness.Failure as e:
+            failed.append("%s: %s" % (name, e))
+    check(not failed, "\n".join(failed))
+
+
+def test_bad_settings_with_t():
+    failed = []
+    for name, text, line, setting, msg in CASES:
+        path = write_file(text)
+        try:
+            expect_error(path, line, setting, msg, ["-t"])
+        except harness.Failure as e:
+            failed.append("%s: %s" % (name, e))
+    check(not failed, "\n".join(failed))
+
+
+def test_syntax_errors():
+    failed = []
+    for name, text, line in SYNTAX:
+        path = write_file(text)
+        for extra in ([], ["-t"]):
+            try:
+                expect_error(path, line, None, None, extra)
+            except harness.Failure as e:
+                failed.append("%s %s: %s" % (name, extra, e))
+    check(not failed, "\n".join(failed))
+
+
+def test_unterminated():
+    path = write_file("server:\n{\n  port = 0;\n")
+    rc, out, err = run_daemon(["-c", path])
+    check_eq(rc, 1, "exit code (stderr %r)" % err)
+    check(path + ":" in err, "want the file in stderr %r" % err)
+
+
+def test_several_errors_all_reported():
+    text = ("server:\n"
+            "{\n"
+            "  port = 70000;\n"         # 3
+            "  max_line = \"big\";\n"   # 4
+            "  separator = \":\";\n"    # 5 fine
+            "  frmaing = \"line\";\n"   # 6
+            "  idle_timeout = -1;\n"    # 7
+            "};\n")
+    path = write_file(text)
+    err = expect_error(path, 3, "port", "must be 0..65535")
+    for line, setting in ((4, "max_line"), (6, "frmaing"), (7, "idle_timeout")):
+        want = "%s:%d: %s: " % (path, line, setting)
+        check(want in err, "want %r in stderr %r" % (want, err))
+    check("%s:5:" % path not in err, "the good line 5 reported: %r" % err)
+
+
+def test_missing_file():
+    path = os.path.join(harness.tmpdir(), "does-not-exist.conf")
+    for extra in ([], ["-t"]):
+        rc, out, err = run_daemon(["-c", path] + extra)
+        check_eq(rc, 1, "exit code (stderr %r)" % err)
+        check(path in err and "No such file or directory" in err,
+              "want the path and the cause in %r" % err)
+        check("listening on" not in err, "it listened: %r" % err)
+
+
+def test_directory():
+    path = harness.tmpdir()
+    rc, out, err = run_daemon(["-c", path])
+    check_eq(rc, 1, "exit code (stderr %r)" % err)
+    check(path in err and "Is a directory" in err,
+          "want the path and the cause in %r" % err)
+
+
+def test_t_good_files():
+    full = ("server:\n{\n"
+            "  address = [ \"127.0.0.1\", \"::1\" ];\n"
+            "  port = 1234;\n  backlog = 128;\n  max_connections = 10000;\n"
+            "  max_line = 4096;\n  idle_timeout = 300;\n  separator = \"\";\n"
+            "  framing = \"line\";\n  workers = 0;\n  log_level = \"info\";\n"
+            "  pidfile = \"\";\n};\n\n"
+            "client:\n{\n  address = \"127.0.0.1\";\n  port = 1234;\n"
+            "  connect_timeout = 5;\n};\n")
+    goods = [
+        ("empty file", ""),
+        ("only comments", "# nothing here\n"),
+        ("every setting", full),
+        ("segment, debug", server_conf(framing="segment", log_level="debug",
+                                       separator=": ", workers=4)),
+        ("address star", server_conf(address="*", port=65535)),
+        ("address list", server_conf(address=Raw('( "127.0.0.1" )'))),
+        ("limits", server_conf(port=0, idle_timeout=0, max_line=1)),
+    ]
+    example = os.path.join(harness.TESTS_DIR, "..", "conf", "seqecho.conf")
+    if os.path.exists(example):
+        goods.append(("conf/seqecho.conf", open(example).read()))
+    failed = []
+    for name, text in goods:
+        path = write_file(text)
+        rc, out, err = run_daemon(["-t", "-c", path])
+        if rc != 0 or "configuration OK" not in out + err:
+            failed.append("%s: rc %d, stdout %r, stderr %r" % (name, rc, out, err))
+        if "listening on" in err:
+            failed.append("%s: -t listened: %r" % (name, err))
+    check(not failed, "\n".join(failed))
+
+
+harness.main(globals())

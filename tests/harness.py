@@ -1,0 +1,638 @@
+"""harness.py - shared by seqecho's end-to-end tests (Python 3, stdlib only).
+
+Each test file tests/<behaviour>.py defines test_* functions and ends with
+harness.main(globals()). main() runs them in order, prints one "ok NAME" or
+"FAIL NAME" line each, and exits 0 when all passed, 1 when any failed, 77
+when every test skipped (automake's SKIP).
+
+    import harness
+    from harness import Daemon, server_conf
+
+    def test_hello():
+        with Daemon(server_conf(separator=":")) as d:
+            assert harness.send_recv_all(d.port, b"hi\\n") == b"0:hi\\n"
+
+    harness.main(globals())
+
+The programs come from $SEQECHOD, $SEQECHO and $SEQECHO_BENCH (absolute
+paths, set by `make check`), else ../src/ next to this file. Everything is
+on loopback and every wait is bounded; $SEQECHO_TIMEOUT_SCALE (default 1)
+stretches the timeouts for slow builds (valgrind, say).
+"""
+
+import errno
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import weakref
+
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+SCALE = float(os.environ.get("SEQECHO_TIMEOUT_SCALE", "1") or "1")
+
+# What a sanitizer report looks like in the daemon's log.
+SANITIZER_RE = re.compile(r"Sanitizer|runtime error|LeakSanitizer")
+LISTENING_RE = re.compile(r"listening on (\[[^\]]*\]|[^\s\[\]]+):(\d+)")
+
+
+class Skip(Exception):
+    """Raise (or call harness.skip) to skip the current test."""
+
+
+class Failure(AssertionError):
+    """A check failed."""
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
+def check(cond, msg="check failed"):
+    """Like assert, but not removed by python -O."""
+    if not cond:
+        raise Failure(msg)
+
+
+def check_eq(got, want, what="value"):
+    if got != want:
+        raise Failure("%s: got %s, want %s" % (what, _short(got), _short(want)))
+
+
+def _short(v, limit=400):
+    r = repr(v)
+    if len(r) > limit:
+        r = r[:limit // 2] + " ... " + r[-limit // 2:] + " (len %d)" % len(v) \
+            if hasattr(v, "__len__") else r[:limit] + "..."
+    return r
+
+
+def t(seconds):
+    """A timeout, stretched by $SEQECHO_TIMEOUT_SCALE."""
+    return seconds * SCALE
+
+
+def _program(var, name):
+    p = os.environ.get(var)
+    if p:
+        return p
+    return os.path.normpath(os.path.join(TESTS_DIR, "..", "src", name))
+
+
+def seqechod_path():
+    return _program("SEQECHOD", "seqechod")
+
+
+def seqecho_path():
+    return _program("SEQECHO", "seqecho")
+
+
+def bench_path():
+    return _program("SEQECHO_BENCH", "seqecho-bench")
+
+
+def require_program(path):
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        skip("%s not built" % path)
+
+
+# ---------------------------------------------------------------- config --
+
+class Raw(str):
+    """A value written into the config file as is: Raw("1234.0")."""
+
+
+def conf_value(v):
+    if isinstance(v, Raw):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(conf_value(x) for x in v) + " ]"
+    raise TypeError("cannot write %r into a config file" % (v,))
+
+
+def server_conf(**settings):
+    """The text of a config file with one server group.
+
+    port = 0 and address = "127.0.0.1" unless given; a setting given as None
+    is left out (so the daemon's default applies). One setting per line, in
+    the order given, after the group's opening two lines, so the line of
+    the k-th setting (from 0) is 3 + k.
+    """
+    s = {"port": 0, "address": "127.0.0.1"}
+    s.update(settings)
+    lines = ["server:", "{"]
+    for k, v in s.items():
+        if v is not None:
+            lines.append("  %s = %s;" % (k, conf_value(v)))
+    lines.append("};")
+    return "\n".join(lines) + "\n"
+
+
+_tmpdir = None
+
+
+def tmpdir():
+    """A directory for this test file, removed when every test passed."""
+    global _tmpdir
+    if _tmpdir is None:
+        _tmpdir = tempfile.mkdtemp(prefix="seqecho-test-")
+    return _tmpdir
+
+
+_nfile = 0
+
+
+def write_file(text, name=None, suffix=".conf"):
+    """Write text (str or bytes) to a new file in tmpdir(); returns its path."""
+    global _nfile
+    _nfile += 1
+    if name is None:
+        name = "f%d%s" % (_nfile, suffix)
+    path = os.path.join(tmpdir(), name)
+    with open(path, "wb") as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+# ---------------------------------------------------------------- daemon --
+
+def run_daemon(args, timeout=5, env=None, stdin_bytes=b""):
+    """Run seqechod to completion (for -V, -h, -t, bad configs).
+
+    Returns (rc, stdout, stderr) as (int, str, str). A daemon still running
+    after timeout is killed and the test fails.
+    """
+    return _run([seqechod_path()] + list(args), stdin_bytes, timeout, env)
+
+
+def run_client(args, stdin_bytes=b"", timeout=10, env=None):
+    """Run the client seqecho; returns (rc, stdout bytes, stderr str)."""
+    require_program(seqecho_path())
+    rc, out, err = _run([seqecho_path()] + list(args), stdin_bytes, timeout,
+                        env, text=False)
+    return rc, out, err.decode(errors="replace")
+
+
+def run_bench(args, timeout=30, env=None):
+    """Run seqecho-bench; returns (rc, stdout str, stderr str)."""
+    require_program(bench_path())
+    return _run([bench_path()] + list(args), b"", timeout, env)
+
+
+def _run(argv, stdin_bytes, timeout, env, text=True):
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=full_env)
+    try:
+        out, err = p.communicate(stdin_bytes, timeout=t(timeout))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise Failure("%s still running after %ss\nstdout: %r\nstderr: %s" %
+                      (" ".join(argv), timeout, out, err.decode(errors="replace")))
+    if text:
+        out = out.decode(errors="replace")
+        err = err.decode(errors="replace")
+    _check_sanitizer(err if isinstance(err, str) else err.decode(errors="replace"),
+                     " ".join(argv))
+    return p.returncode, out, err
+
+
+def _check_sanitizer(text, what):
+    bad = [l for l in text.splitlines() if SANITIZER_RE.search(l)]
+    if bad:
+        raise Failure("sanitizer report from %s:\n%s" % (what, text))
+
+
+class Daemon:
+    """A seqechod in the foreground on a temporary config file.
+
+        with Daemon(server_conf(max_line=10)) as d:
+            s = connect(d.port)
+
+    conf: the whole text of the config file (see server_conf); None for
+    server_conf(); False for no -c at all. args: more options for
+    seqechod. preexec_fn: run in the child before exec (setrlimit, say).
+    On exit the daemon is stopped (SIGTERM) unless the test already did;
+    it must have exited with expect_rc (0) and its log must hold no
+    sanitizer report. The log is printed when anything fails.
+
+    With quiet_port=P (for log levels that hide `listening on`), the
+    daemon is ready once a connection to 127.0.0.1:P succeeds; that probe
+    connection is closed at once.
+    """
+
+    def __init__(self, conf=None, args=(), env=None, expect_rc=0,
+                 start_timeout=5, conf_path=None, preexec_fn=None,
+                 quiet_port=None):
+        self.quiet_port = quiet_port
+        self.conf = server_conf() if conf is None else conf
+        self.preexec_fn = preexec_fn
+        self.args = list(args)
+        self.env = env
+        self.expect_rc = expect_rc
+        self.start_timeout = start_timeout
+        self.conf_path = conf_path
+        self.proc = None
+        self.rc = None
+        self.port = None
+        self.address = None
+        self.listeners = []
+        self.log_path = None
+
+    # -- life --
+
+    def start(self):
+        if self.conf_path is None and self.conf is not False:
+            self.conf_path = write_file(self.conf)
+        self.log_path = write_file(b"", suffix=".log")
+        full_env = dict(os.environ)
+        if self.env:
+            full_env.update(self.env)
+        argv = [seqechod_path()]
+        if self.conf_path is not None:
+            argv += ["-c", self.conf_path]
+        argv += self.args
+        self.argv = argv
+        require_program(argv[0])
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log,
+                                     env=full_env, preexec_fn=self.preexec_fn)
+        self.pid = self.proc.pid
+        if self.quiet_port is not None:
+            self._wait_connectable(self.quiet_port)
+            self.address, self.port = "127.0.0.1", self.quiet_port
+            return self
+        m = self.wait_log(LISTENING_RE, self.start_timeout)
+        self.address, self.port = m.group(1), int(m.group(2))
+        self.listeners = self._listeners()
+        return self
+
+    def _wait_connectable(self, port):
+        deadline = time.monotonic() + t(self.start_timeout)
+        while True:
+            check(self.proc.poll() is None,
+                  "seqechod exited (rc=%s) before listening" % self.proc.returncode)
+            try:
+                connect(port, timeout=1).close()
+                return
+            except OSError:
+                pass
+            check(time.monotonic() < deadline,
+                  "nothing listening on port %d within %ss" % (port, self.start_timeout))
+            time.sleep(0.02)
+
+    def _listeners(self):
+        return [(a, int(p)) for a, p in LISTENING_RE.findall(self.log_text())]
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self._abort()
+            raise
+
+    def __exit__(self, etype, value, tb):
+        if etype is not None:
+            self._abort()
+            return False
+        try:
+            if self.rc is None:
+                self.stop()
+            check(self.rc == self.expect_rc,
+                  "seqechod exited %s, want %s" % (self.rc, self.expect_rc))
+            self.check_log()
+        except BaseException:
+            self._abort()
+            raise
+        return False
+
+    def _abort(self):
+        """Something failed: kill the daemon and show its log."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(t(3))
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.rc = self.proc.returncode
+        self.dump_log()
+
+    def dump_log(self):
+        sys.stdout.write("---- seqechod log (%s, rc=%s) ----\n%s---- end of log ----\n"
+                         % (" ".join(getattr(self, "argv", [seqechod_path()])),
+                            self.rc if self.proc is None else self.proc.returncode,
+                            self.log_text()))
+        if self.conf:
+            sys.stdout.write("---- config ----\n%s---- end of config ----\n"
+                             % self.conf)
+        sys.stdout.flush()
+
+    def check_log(self):
+        _check_sanitizer(self.log_text(), "seqechod")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=5):
+        """Wait for the daemon to exit by itself; returns its exit code."""
+        try:
+            self.rc = self.proc.wait(t(timeout))
+        except subprocess.TimeoutExpired:
+            raise Failure("seqechod still running after %ss" % timeout)
+        self._log.close()
+        return self.rc
+
+    def stop(self, timeout=5, sig=None):
+        """Send SIGTERM (or sig), wait at most timeout; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM if sig is None else sig)
+        return self.wait_exit(timeout)
+
+    # -- log --
+
+    def log_text(self):
+        if self.log_path is None:
+            return ""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def mark(self):
+        """A position in the log, for wait_log(..., since=mark)."""
+        return len(self.log_text())
+
+    def wait_log(self, regex, timeout=5, since=0):
+        """Wait for a log line matching regex (after position since).
+
+        Returns the match. Fails if the daemon exits first or timeout passes.
+        """
+        rx = re.compile(regex) if isinstance(regex, str) else regex
+        deadline = time.monotonic() + t(timeout)
+        while True:
+            text = self.log_text()[since:]
+            m = rx.search(text)
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                # One last read: the line may have been written as it exited.
+                m = rx.search(self.log_text()[since:])
+                if m:
+                    return m
+                raise Failure("seqechod exited (rc=%s) before logging /%s/"
+                              % (self.proc.returncode, rx.pattern))
+            if time.monotonic() > deadline:
+                raise Failure("no log line /%s/ within %ss" % (rx.pattern, timeout))
+            time.sleep(0.02)
+
+    def log_lines(self, regex, since=0):
+        rx = re.compile(regex) if isinstance(regex, str) else regex
+        return [l for l in self.log_text()[since:].splitlines() if rx.search(l)]
+
+    def vmrss_kib(self):
+        return vmrss_kib(self.pid)
+
+
+def vmrss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise Failure("no VmRSS for pid %d" % pid)
+
+
+# --------------------------------------------------------------- sockets --
+
+def connect(port, host="127.0.0.1", timeout=5):
+    """A connected TCP socket with a timeout on every operation."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(t(timeout))
+    try:
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def recv_until_eof(sock, timeout=5, limit=1 << 30):
+    """Read until the peer closes; returns the bytes. Fails on timeout."""
+    deadline = time.monotonic() + t(timeout)
+    chunks = []
+    got = 0
+    buf = _buffers.pop(sock, b"")
+    if buf:
+        chunks.append(buf)
+        got += len(buf)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("no EOF within %ss; got %s" %
+                          (timeout, _short(b"".join(chunks))))
+        sock.settimeout(left)
+        try:
+            b = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+        got += len(b)
+        if got > limit:
+            raise Failure("more than %d bytes before EOF" % limit)
+
+
+def sendall_bounded(sock, data, timeout=5):
+    """sendall with an overall deadline (the server may be slow to read)."""
+    deadline = time.monotonic() + t(timeout)
+    view = memoryview(data)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("could not send %d more bytes within %ss"
+                          % (len(view), timeout))
+        sock.settimeout(left)
+        try:
+            n = sock.send(view)
+        except socket.timeout:
+            continue
+        view = view[n:]
+
+
+def send_recv_all(port, data, timeout=5, host="127.0.0.1"):
+    """Connect, send data, half-close, read until EOF; returns the bytes."""
+    s = connect(port, host, timeout)
+    try:
+        sendall_bounded(s, data, timeout)
+        s.shutdown(socket.SHUT_WR)
+        return recv_until_eof(s, timeout)
+    finally:
+        s.close()
+
+
+# Bytes read past the last line returned, per socket.
+_buffers = weakref.WeakKeyDictionary()
+
+
+def read_lines(sock, n, timeout=5):
+    """Read n lines; returns them as bytes without their LF.
+
+    Bytes after the n-th line are kept for the next read_lines or
+    recv_until_eof on the same socket. Fails on timeout or early EOF.
+    """
+    deadline = time.monotonic() + t(timeout)
+    buf = _buffers.pop(sock, b"")
+    lines = []
+    while True:
+        while len(lines) < n:
+            i = buf.find(b"\n")
+            if i < 0:
+                break
+            lines.append(buf[:i])
+            buf = buf[i + 1:]
+        if len(lines) == n:
+            if buf:
+                _buffers[sock] = buf
+            return lines
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Failure("got %d of %d lines within %ss; last %s, partial %s"
+                          % (len(lines), n, timeout, _short(lines[-3:]),
+                             _short(buf)))
+        sock.settimeout(left)
+        try:
+            b = sock.recv(262144)
+        except socket.timeout:
+            continue
+        if not b:
+            raise Failure("EOF after %d of %d lines; last %s, partial %s"
+                          % (len(lines), n, _short(lines[-3:]), _short(buf)))
+        buf += b
+
+
+def read_line(sock, timeout=5):
+    return read_lines(sock, 1, timeout)[0]
+
+
+def expect_closed(sock, timeout=5):
+    """The peer closes with nothing more sent (EOF, or a reset)."""
+    try:
+        rest = recv_until_eof(sock, timeout)
+    except ConnectionResetError:
+        return
+    check_eq(rest, b"", "bytes before close")
+
+
+def wait_for(pred, timeout=5, what="condition", interval=0.02):
+    """Poll pred() until true; fails after timeout."""
+    deadline = time.monotonic() + t(timeout)
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise Failure("%s not reached within %ss" % (what, timeout))
+        time.sleep(interval)
+
+
+def replies(n, first=0, payload=lambda i: b"m%d" % i, sep=b""):
+    """The expected replies (without LF) to payload(first..first+n-1)."""
+    return [b"%d%s%s" % (i - first, sep, payload(i)) for i in range(first, first + n)]
+
+
+def free_port():
+    """A port nobody listens on right now (for the address-in-use test)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def have_ipv6_loopback():
+    if not socket.has_ipv6:
+        return False
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+        return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- runner --
+
+class _Alarm(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Alarm("test timed out")
+
+
+def main(namespace, timeout=60):
+    """Run the test_* functions of namespace in order and exit.
+
+    Arguments on the command line choose tests by name. Each test gets
+    timeout seconds (stretched by $SEQECHO_TIMEOUT_SCALE) before it is
+    failed. Exit 0 all passed, 1 any failed, 77 all skipped.
+    """
+    global _tmpdir
+    sys.stdout.reconfigure(line_buffering=True)
+    tests = [(k, v) for k, v in namespace.items()
+             if k.startswith("test_") and callable(v)]
+    if len(sys.argv) > 1:
+        tests = [(k, v) for k, v in tests if k in sys.argv[1:]]
+    name = os.path.basename(namespace.get("__file__", sys.argv[0]))
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    passed = failed = skipped = 0
+    for tname, fn in tests:
+        start = time.monotonic()
+        signal.alarm(max(1, int(t(timeout))))
+        try:
+            fn()
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (tname, e))
+        except BaseException as e:
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            failed += 1
+            traceback.print_exc(file=sys.stdout)
+            print("FAIL %s (%.2fs)" % (tname, time.monotonic() - start))
+        else:
+            passed += 1
+            print("ok %s (%.2fs)" % (tname, time.monotonic() - start))
+        finally:
+            signal.alarm(0)
+    print("%s: %d passed, %d failed, %d skipped" % (name, passed, failed, skipped))
+    if _tmpdir is not None:
+        if failed:
+            print("files kept in %s" % _tmpdir)
+        else:
+            shutil.rmtree(_tmpdir, ignore_errors=True)
+    if failed:
+        sys.exit(1)
+    if skipped and not passed:
+        sys.exit(77)
+    sys.exit(0)

@@ -1,0 +1,717 @@
+/*
+ * test_config.c - unit tests for the configuration loader (src/config.c):
+ * defaults, each setting, each kind of error with its line number, and a
+ * failed load leaving the configuration as it was.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "seqecho.h"
+
+static char	tmpdir[PATH_MAX];
+static int	nfiles;
+
+/* Write text to a new file; returns its path (static storage per call). */
+static const char *
+write_conf(const char *text)
+{
+	static char	paths[256][PATH_MAX];
+	char		*path;
+	FILE		*f;
+
+	assert_true(nfiles < 256);
+	path = paths[nfiles];
+	snprintf(path, PATH_MAX, "%s/c%d.conf", tmpdir, nfiles);
+	nfiles++;
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	return (path);
+}
+
+/*
+ * config_load with stderr captured: returns its result, and in *err what
+ * it logged (free it).
+ */
+static int
+load_capture(struct config *cfg, const char *path, int optional, char **err)
+{
+	char	 logpath[PATH_MAX];
+	int	 fd, saved, rc;
+	ssize_t	 n;
+	size_t	 len = 0;
+
+	snprintf(logpath, sizeof logpath, "%s/stderr", tmpdir);
+	fflush(stderr);
+	fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	saved = dup(2);
+	assert_true(saved != -1);
+	dup2(fd, 2);
+	rc = config_load(cfg, path, optional);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+
+	*err = malloc(65536);
+	assert_non_null(*err);
+	lseek(fd, 0, SEEK_SET);
+	while (len < 65535 && (n = read(fd, *err + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	(*err)[len] = '\0';
+	close(fd);
+	return (rc);
+}
+
+/* Load text; the caller frees *err. */
+static int
+load_text(struct config *cfg, const char *text, const char **path,
+    char **err)
+{
+	*path = write_conf(text);
+	return (load_capture(cfg, *path, 0, err));
+}
+
+static void
+assert_contains(const char *haystack, const char *needle)
+{
+	if (strstr(haystack, needle) == NULL) {
+		print_error("\"%s\" not in \"%s\"\n", needle, haystack);
+		fail();
+	}
+}
+
+/* The whole configuration compares equal. */
+static void
+assert_config_equal(const struct config *a, const struct config *b)
+{
+	size_t	i;
+
+	assert_int_equal(a->naddresses, b->naddresses);
+	for (i = 0; i < a->naddresses; i++)
+		assert_string_equal(a->addresses[i], b->addresses[i]);
+	assert_int_equal(a->port, b->port);
+	assert_int_equal(a->backlog, b->backlog);
+	assert_int_equal(a->max_connections, b->max_connections);
+	assert_int_equal(a->max_line, b->max_line);
+	assert_int_equal(a->idle_timeout, b->idle_timeout);
+	assert_string_equal(a->separator, b->separator);
+	assert_int_equal(a->framing, b->framing);
+	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_string_equal(a->pidfile, b->pidfile);
+	assert_string_equal(a->client_address, b->client_address);
+	assert_int_equal(a->client_port, b->client_port);
+	assert_int_equal(a->connect_timeout, b->connect_timeout);
+}
+
+static int
+setup(void **state)
+{
+	const char	*base = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "%s/test_config.XXXXXX",
+	    base != NULL && *base != '\0' ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return (-1);
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	char	path[PATH_MAX + 32];
+	int	i;
+
+	(void)state;
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof path, "%s/c%d.conf", tmpdir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof path, "%s/stderr", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return (0);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config	cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "127.0.0.1");
+	assert_int_equal(cfg.port, 1234);
+	assert_int_equal(cfg.backlog, 128);
+	assert_int_equal(cfg.max_connections, 10000);
+	assert_int_equal(cfg.max_line, 4096);
+	assert_int_equal(cfg.idle_timeout, 300);
+	assert_string_equal(cfg.separator, "");
+	assert_int_equal(cfg.framing, PROTO_FRAMING_LINE);
+	assert_int_equal(cfg.workers, 0);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(cfg.pidfile, "");
+	assert_string_equal(cfg.client_address, "127.0.0.1");
+	assert_int_equal(cfg.client_port, 1234);
+	assert_int_equal(cfg.connect_timeout, 5);
+	config_free(&cfg);
+}
+
+static void
+test_every_setting(void **state)
+{
+	struct config	 cfg;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	    "# every setting, none at its default\n"
+	    "server:\n"
+	    "{\n"
+	    "  address = \"::1\";\n"
+	    "  port = 4321;\n"
+	    "  backlog = 7;\n"
+	    "  max_connections = 3;\n"
+	    "  max_line = 100;\n"
+	    "  idle_timeout = 0;\n"
+	    "  separator = \": \";\n"
+	    "  framing = \"segment\";\n"
+	    "  workers = 4;\n"
+	    "  log_level = \"debug\";\n"
+	    "  pidfile = \"/run/seqechod.pid\";\n"
+	    "};\n"
+	    "client:\n"
+	    "{\n"
+	    "  address = \"192.0.2.1\";\n"
+	    "  port = 4322;\n"
+	    "  connect_timeout = 9;\n"
+	    "};\n", &path, &err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "::1");
+	assert_int_equal(cfg.port, 4321);
+	assert_int_equal(cfg.backlog, 7);
+	assert_int_equal(cfg.max_connections, 3);
+	assert_int_equal(cfg.max_line, 100);
+	assert_int_equal(cfg.idle_timeout, 0);
+	assert_string_equal(cfg.separator, ": ");
+	assert_int_equal(cfg.framing, PROTO_FRAMING_SEGMENT);
+	assert_int_equal(cfg.workers, 4);
+	assert_int_equal(cfg.log_level, LOG_LEVEL_DEBUG);
+	assert_string_equal(cfg.pidfile, "/run/seqechod.pid");
+	assert_string_equal(cfg.client_address, "192.0.2.1");
+	assert_int_equal(cfg.client_port, 4322);
+	assert_int_equal(cfg.connect_timeout, 9);
+	free(err);
+	config_free(&cfg);
+}
+
+static void
+test_partial_file_keeps_defaults(void **state)
+{
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&def);
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "server: { max_line = 10; };\n",
+	    &path, &err), 0);
+	assert_int_equal(cfg.max_line, 10);
+	cfg.max_line = def.max_line;
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
+}
+
+static void
+test_values(void **state)
+{
+	static const struct {
+		const char	*text;
+		size_t		 off;
+		int		 value;
+	} cases[] = {
+		{ "server: { port = 0; };", offsetof(struct config, port), 0 },
+		{ "server: { port = 65535; };", offsetof(struct config, port),
+		    65535 },
+		{ "server: { port = 0x50; };", offsetof(struct config, port),
+		    80 },
+		{ "server: { port = 80L; };", offsetof(struct config, port),
+		    80 },
+		{ "server: { framing = \"line\"; };",
+		    offsetof(struct config, framing), PROTO_FRAMING_LINE },
+		{ "server: { log_level = \"error\"; };",
+		    offsetof(struct config, log_level), LOG_LEVEL_ERROR },
+		{ "server: { log_level = \"warning\"; };",
+		    offsetof(struct config, log_level), LOG_LEVEL_WARNING },
+		{ "server: { log_level = \"info\"; };",
+		    offsetof(struct config, log_level), LOG_LEVEL_INFO },
+		{ "server: { idle_timeout = 1; };",
+		    offsetof(struct config, idle_timeout), 1 },
+		{ "server: { max_line = 1; };",
+		    offsetof(struct config, max_line), 1 },
+		{ "server = { port = 99; };", offsetof(struct config, port),
+		    99 },
+	};
+	struct config	 cfg;
+	const char	*path;
+	char		*err;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		config_defaults(&cfg);
+		if (load_text(&cfg, cases[i].text, &path, &err) != 0)
+			fail_msg("%s: %s", cases[i].text, err);
+		if (*(int *)((char *)&cfg + cases[i].off) != cases[i].value)
+			fail_msg("%s: got %d", cases[i].text,
+			    *(int *)((char *)&cfg + cases[i].off));
+		free(err);
+		config_free(&cfg);
+	}
+}
+
+static void
+test_address_forms(void **state)
+{
+	struct config	 cfg;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	    "server: { address = [ \"127.0.0.1\", \"::1\" ]; };\n",
+	    &path, &err), 0);
+	assert_int_equal(cfg.naddresses, 2);
+	assert_string_equal(cfg.addresses[0], "127.0.0.1");
+	assert_string_equal(cfg.addresses[1], "::1");
+	free(err);
+
+	assert_int_equal(load_text(&cfg,
+	    "server: { address = ( \"::1\" ); };\n", &path, &err), 0);
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "::1");
+	free(err);
+
+	assert_int_equal(load_text(&cfg, "server: { address = \"*\"; };\n",
+	    &path, &err), 0);
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "*");
+	free(err);
+	config_free(&cfg);
+}
+
+static void
+test_separator_strings(void **state)
+{
+	struct config	 cfg;
+	const char	*path;
+	char		*err, text[256], sep[80];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "server: { separator = \"\\t\"; };\n",
+	    &path, &err), 0);
+	assert_string_equal(cfg.separator, "\t");
+	free(err);
+
+	/* Adjacent strings are joined, as libconfig says. */
+	assert_int_equal(load_text(&cfg,
+	    "server: { separator = \"a\" \"b\"; };\n", &path, &err), 0);
+	assert_string_equal(cfg.separator, "ab");
+	free(err);
+
+	/* PROTO_SEPARATOR_MAX bytes fit; one more does not. */
+	memset(sep, 's', PROTO_SEPARATOR_MAX);
+	sep[PROTO_SEPARATOR_MAX] = '\0';
+	snprintf(text, sizeof text, "server: { separator = \"%s\"; };\n", sep);
+	assert_int_equal(load_text(&cfg, text, &path, &err), 0);
+	assert_string_equal(cfg.separator, sep);
+	free(err);
+	snprintf(text, sizeof text, "server:\n{\n  separator = \"%ss\";\n};\n",
+	    sep);
+	assert_int_equal(load_text(&cfg, text, &path, &err), -1);
+	assert_string_equal(cfg.separator, sep);
+	free(err);
+	config_free(&cfg);
+}
+
+/* One bad setting: -1, the message names file, line and setting. */
+static const struct {
+	const char	*text;
+	int		 line;
+	const char	*setting;
+	const char	*message;	/* or NULL: not checked */
+} bad[] = {
+	{ "server:\n{\n  prot = 1234;\n};\n", 3, "prot", "unknown setting" },
+	{ "server:\n{\n  Port = 1;\n};\n", 3, "Port", "unknown setting" },
+	{ "server:\n{\n  port = 1234.0;\n};\n", 3, "port",
+	    "must be an integer" },
+	{ "server:\n{\n  port = \"1234\";\n};\n", 3, "port",
+	    "must be an integer" },
+	{ "server:\n{\n  port = true;\n};\n", 3, "port", "must be an integer" },
+	{ "server:\n{\n  port = [ 1 ];\n};\n", 3, "port", "must be an integer" },
+	{ "server:\n{\n  port = 70000;\n};\n", 3, "port", "must be 0..65535" },
+	{ "server:\n{\n  port = 65536;\n};\n", 3, "port", "must be 0..65535" },
+	{ "server:\n{\n  port = -1;\n};\n", 3, "port", "must be 0..65535" },
+	/* libconfig 1.5 wraps these to 1234, 0 and -1. */
+	{ "server:\n{\n  port = 4294968530;\n};\n", 3, "port",
+	    "must be 0..65535" },
+	{ "server:\n{\n  port = 4294967296;\n};\n", 3, "port",
+	    "must be 0..65535" },
+	{ "server:\n{\n  port = 0xFFFFFFFF;\n};\n", 3, "port", NULL },
+	{ "server:\n{\n  port = 4294968530L;\n};\n", 3, "port",
+	    "must be 0..65535" },
+	{ "\n\n\nserver:\n{\n  backlog = -1;\n};\n", 6, "backlog", NULL },
+	{ "server:\n{\n  max_connections = -1;\n};\n", 3, "max_connections",
+	    NULL },
+	{ "server:\n{\n  max_line = -1;\n};\n", 3, "max_line", NULL },
+	{ "server:\n{\n  max_line = 0;\n};\n", 3, "max_line", NULL },
+	{ "server:\n{\n  max_line = 9999999999;\n};\n", 3, "max_line", NULL },
+	{ "server:\n{\n  idle_timeout = -1;\n};\n", 3, "idle_timeout", NULL },
+	{ "server:\n{\n  idle_timeout = 1.5;\n};\n", 3, "idle_timeout",
+	    "must be an integer" },
+	{ "server:\n{\n  separator = 5;\n};\n", 3, "separator", NULL },
+	{ "server:\n{\n  framing = \"stream\";\n};\n", 3, "framing", NULL },
+	{ "server:\n{\n  framing = 1;\n};\n", 3, "framing", NULL },
+	{ "server:\n{\n  workers = -1;\n};\n", 3, "workers", NULL },
+	{ "server:\n{\n  log_level = \"loud\";\n};\n", 3, "log_level", NULL },
+	{ "server:\n{\n  log_level = \"INFO\";\n};\n", 3, "log_level", NULL },
+	{ "server:\n{\n  log_level = 2;\n};\n", 3, "log_level", NULL },
+	{ "server:\n{\n  pidfile = 5;\n};\n", 3, "pidfile", NULL },
+	{ "server:\n{\n  address = 5;\n};\n", 3, "address", NULL },
+	{ "server:\n{\n  address = [ 1, 2 ];\n};\n", 3, "address", NULL },
+	{ "server:\n{\n  address = [ ];\n};\n", 3, "address", NULL },
+	{ "server:\n{\n  sub = { port = 1; };\n};\n", 3, "sub", NULL },
+	{ "# comment\nsrever:\n{\n  port = 1;\n};\n", 2, "srever",
+	    "unknown setting" },
+	{ "port = 1;\n", 1, "port", NULL },
+	{ "server = 5;\n", 1, "server", NULL },
+	{ "client:\n{\n  port = 70000;\n};\n", 3, "port", NULL },
+	{ "client:\n{\n  connect_timeout = -1;\n};\n", 3, "connect_timeout",
+	    NULL },
+	{ "client:\n{\n  address = 1;\n};\n", 3, "address", NULL },
+	{ "client:\n{\n  timeout = 5;\n};\n", 3, "timeout", "unknown setting" },
+	{ "/* a\n   b */\nserver:\n{\n  // c\n\n  port = 0;\n  max_line = -5;\n"
+	    "};\n", 8, "max_line", NULL },
+};
+
+static void
+test_bad_settings(void **state)
+{
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err, want[PATH_MAX + 128];
+	size_t		 i;
+
+	(void)state;
+	config_defaults(&def);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		config_defaults(&cfg);
+		if (load_text(&cfg, bad[i].text, &path, &err) != -1)
+			fail_msg("case %zu loaded: %s", i, bad[i].text);
+		snprintf(want, sizeof want, "%s:%d: %s: %s", path, bad[i].line,
+		    bad[i].setting, bad[i].message != NULL ?
+		    bad[i].message : "");
+		if (strstr(err, want) == NULL)
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, want,
+			    err);
+		/* A bad file changes nothing. */
+		assert_config_equal(&cfg, &def);
+		free(err);
+		config_free(&cfg);
+	}
+	config_free(&def);
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 line;
+	} cases[] = {
+		{ "server:\n{\n  port = ;\n};\n", 3 },
+		{ "server:\n{\n  port = 0;\n  max_line = 10 10;\n};\n", 4 },
+		{ "server:\n{\n  port = 0;\n};\nwhat = ;\n", 5 },
+	};
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err, want[PATH_MAX + 32];
+	size_t		 i;
+
+	(void)state;
+	config_defaults(&def);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		config_defaults(&cfg);
+		assert_int_equal(load_text(&cfg, cases[i].text, &path, &err),
+		    -1);
+		snprintf(want, sizeof want, "%s:%d: ", path, cases[i].line);
+		assert_contains(err, want);
+		assert_config_equal(&cfg, &def);
+		free(err);
+		config_free(&cfg);
+	}
+	config_free(&def);
+}
+
+static void
+test_all_errors_reported(void **state)
+{
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err, want[PATH_MAX + 64];
+
+	(void)state;
+	config_defaults(&def);
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	    "server:\n"
+	    "{\n"
+	    "  port = 70000;\n"
+	    "  max_line = \"big\";\n"
+	    "  separator = \":\";\n"
+	    "  frmaing = \"line\";\n"
+	    "};\n"
+	    "client:\n"
+	    "{\n"
+	    "  port = -3;\n"
+	    "};\n", &path, &err), -1);
+	snprintf(want, sizeof want, "%s:3: port: ", path);
+	assert_contains(err, want);
+	snprintf(want, sizeof want, "%s:4: max_line: ", path);
+	assert_contains(err, want);
+	snprintf(want, sizeof want, "%s:6: frmaing: ", path);
+	assert_contains(err, want);
+	snprintf(want, sizeof want, "%s:10: port: ", path);
+	assert_contains(err, want);
+	/* The good setting on line 5 is not applied either. */
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config	cfg, def;
+	char		path[PATH_MAX + 32], *err;
+
+	(void)state;
+	config_defaults(&def);
+	config_defaults(&cfg);
+	snprintf(path, sizeof path, "%s/no-such.conf", tmpdir);
+	/* The default path may be absent: the defaults serve. */
+	assert_int_equal(load_capture(&cfg, path, 1, &err), 0);
+	assert_config_equal(&cfg, &def);
+	free(err);
+	/* A path the user gave must exist. */
+	assert_int_equal(load_capture(&cfg, path, 0, &err), -1);
+	assert_contains(err, path);
+	assert_contains(err, "No such file or directory");
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
+}
+
+static void
+test_directory(void **state)
+{
+	struct config	cfg, def;
+	char		*err;
+
+	(void)state;
+	config_defaults(&def);
+	config_defaults(&cfg);
+	assert_int_equal(load_capture(&cfg, tmpdir, 0, &err), -1);
+	assert_contains(err, tmpdir);
+	assert_contains(err, "Is a directory");
+	free(err);
+	/* Optional or not, a directory is an error. */
+	assert_int_equal(load_capture(&cfg, tmpdir, 1, &err), -1);
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
+}
+
+static void
+test_empty_file(void **state)
+{
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&def);
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "", &path, &err), 0);
+	assert_config_equal(&cfg, &def);
+	free(err);
+	assert_int_equal(load_text(&cfg, "# only a comment\n\n", &path, &err),
+	    0);
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
+}
+
+static void
+test_load_over_load(void **state)
+{
+	struct config	 cfg, first;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	    "server: { port = 1000; address = [ \"a\", \"b\" ]; "
+	    "separator = \"-\"; };\n", &path, &err), 0);
+	free(err);
+	config_defaults(&first);
+	assert_int_equal(load_capture(&first, path, 0, &err), 0);
+	free(err);
+
+	/* A bad second file leaves the first file's values. */
+	assert_int_equal(load_text(&cfg,
+	    "server: { port = 2000; max_line = -1; };\n", &path, &err), -1);
+	assert_config_equal(&cfg, &first);
+	free(err);
+
+	/* A good one changes what it names, nothing else. */
+	assert_int_equal(load_text(&cfg, "server: { port = 2000; };\n",
+	    &path, &err), 0);
+	assert_int_equal(cfg.port, 2000);
+	assert_int_equal(cfg.naddresses, 2);
+	assert_string_equal(cfg.separator, "-");
+	free(err);
+	config_free(&cfg);
+	config_free(&first);
+}
+
+static void
+test_parse_port(void **state)
+{
+	(void)state;
+	assert_int_equal(config_parse_port("0"), 0);
+	assert_int_equal(config_parse_port("1234"), 1234);
+	assert_int_equal(config_parse_port("65535"), 65535);
+	assert_int_equal(config_parse_port("65536"), -1);
+	assert_int_equal(config_parse_port("-1"), -1);
+	assert_int_equal(config_parse_port(""), -1);
+	assert_int_equal(config_parse_port("12ab"), -1);
+	assert_int_equal(config_parse_port("http"), -1);
+	assert_int_equal(config_parse_port("4294968530"), -1);
+	assert_int_equal(config_parse_port("99999999999999999999999"), -1);
+}
+
+static void
+test_set_address(void **state)
+{
+	struct config	cfg;
+
+	(void)state;
+	config_defaults(&cfg);
+	config_set_address(&cfg, "::1");
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "::1");
+	config_add_address(&cfg, "127.0.0.1");
+	assert_int_equal(cfg.naddresses, 2);
+	assert_string_equal(cfg.addresses[1], "127.0.0.1");
+	config_set_address(&cfg, "*");
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "*");
+	config_free(&cfg);
+}
+
+static void
+test_load_options(void **state)
+{
+	struct config		 cfg;
+	struct daemon_options	 opts;
+	char			 missing[PATH_MAX + 32];
+
+	(void)state;
+	memset(&opts, 0, sizeof opts);
+	opts.conf_path = write_conf("server: { port = 1000; "
+	    "address = \"127.0.0.2\"; max_line = 50; };\n");
+	opts.port = -1;
+	assert_int_equal(config_load_options(&cfg, &opts), 0);
+	assert_int_equal(cfg.port, 1000);
+	assert_string_equal(cfg.addresses[0], "127.0.0.2");
+	config_free(&cfg);
+
+	/* -a and -p win over the file. */
+	opts.address = "::1";
+	opts.port = 0;
+	assert_int_equal(config_load_options(&cfg, &opts), 0);
+	assert_int_equal(cfg.port, 0);
+	assert_int_equal(cfg.naddresses, 1);
+	assert_string_equal(cfg.addresses[0], "::1");
+	assert_int_equal(cfg.max_line, 50);
+	config_free(&cfg);
+
+	/* The default path, absent: the defaults and the options. */
+	snprintf(missing, sizeof missing, "%s/absent.conf", tmpdir);
+	opts.conf_path = missing;
+	opts.conf_optional = 1;
+	opts.address = NULL;
+	opts.port = 7;
+	assert_int_equal(config_load_options(&cfg, &opts), 0);
+	assert_int_equal(cfg.port, 7);
+	assert_string_equal(cfg.addresses[0], "127.0.0.1");
+	config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_setting),
+		cmocka_unit_test(test_partial_file_keeps_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_address_forms),
+		cmocka_unit_test(test_separator_strings),
+		cmocka_unit_test(test_bad_settings),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_empty_file),
+		cmocka_unit_test(test_load_over_load),
+		cmocka_unit_test(test_parse_port),
+		cmocka_unit_test(test_set_address),
+		cmocka_unit_test(test_load_options),
+	};
+
+	return (cmocka_run_group_tests_name("config", tests, setup, teardown));
+}
