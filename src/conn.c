@@ -403,9 +403,10 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
+		/* A write to a peer that reset gives EPIPE: a reset too. */
 		if (c->state == CONN_READING)
-			c->reason = errno == ECONNRESET ? REASON_RESET :
-			    REASON_ERROR;
+			c->reason = errno == ECONNRESET || errno == EPIPE ?
+			    REASON_RESET : REASON_ERROR;
 		len = evbuffer_get_length(bufferevent_get_output(bev));
 		log_debug("conn %llu: %s, %zu bytes unsent",
 		    (unsigned long long)c->id, strerror(errno), len);

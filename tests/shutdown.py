@@ -138,4 +138,26 @@ def test_backlogged_client_and_no_new_connections():
         check_eq(d.wait_exit(3), 0, "exit code")
 
 
+def test_client_that_never_reads():
+    # Replies owed to a client that never reads cannot hold the daemon
+    # forever: it exits 0 after a bounded drain.
+    with Daemon() as d:
+        s = connect(d.port)
+        s.setblocking(False)
+        last = time.monotonic()
+        while time.monotonic() - last < 0.5:
+            try:
+                s.send(b"never read\n" * 10000)
+                last = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.05)
+        t0 = time.monotonic()
+        d.signal(signal.SIGTERM)
+        check_eq(d.wait_exit(10), 0, "exit code")
+        took = time.monotonic() - t0
+        print("exited %.2fs after SIGTERM" % took)
+        check(took < 8, "exit took %.2fs" % took)
+        s.close()
+
+
 harness.main(globals())

@@ -23,7 +23,7 @@
 
 #include "seqecho.h"
 
-static char	tmpdir[PATH_MAX];
+static char	tmpdir[1024];	/* short, so paths under it fit in PATH_MAX */
 static int	nfiles;
 
 /* Write text to a new file; returns its path (static storage per call). */
