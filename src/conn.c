@@ -37,6 +37,7 @@ enum conn_state {
 #define CONN_PEER_EOF		0x2	/* the peer's FIN has arrived */
 #define CONN_SERVER_FIRST	0x4	/* our FIN went before the peer's */
 #define CONN_COUNTED		0x8	/* counts against max_connections */
+#define CONN_DRAINING		0x10	/* shutdown: answer all, ignore the mark */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -74,6 +75,7 @@ static void	conn_process(struct conn *, int);
 static void	conn_answer(struct conn *, enum proto_stop);
 static void	conn_set_state(struct conn *, enum conn_state);
 static void	conn_close(struct conn *, enum conn_reason, const char *);
+static void	conn_flush(struct conn *);
 static void	conn_flushed(struct conn *);
 static void	conn_arm_timer(struct conn *, int);
 static void	conn_free(struct conn *);
@@ -141,7 +143,8 @@ conn_new(struct worker *worker, struct event_base *base,
 	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
 	    c->peer);
 
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* EV_WRITE only while output is left over: see conn_flush. */
+	bufferevent_enable(c->bev, EV_READ);
 	if (over_limit) {
 		conn_close(c, REASON_FULL, PROTO_ERR_TOO_MANY);
 		return;
@@ -263,7 +266,10 @@ conn_process(struct conn *c, int at_eof)
 		if (r.consumed == 0)
 			break;		/* only a partial line is left */
 		if (evbuffer_get_length(out) > CONN_OUTPUT_HIGH &&
-		    c->state == CONN_READING) {
+		    c->state == CONN_READING && !(c->flags & CONN_DRAINING)) {
+			conn_flush(c);
+			if (evbuffer_get_length(out) <= CONN_OUTPUT_HIGH)
+				continue;
 			/* The client is not reading: stop reading it. */
 			c->flags |= CONN_PAUSED;
 			bufferevent_disable(c->bev, EV_READ);
@@ -271,6 +277,7 @@ conn_process(struct conn *c, int at_eof)
 			    CONN_OUTPUT_LOW, 0);
 		}
 	}
+	conn_flush(c);
 
 	c->bytes_in += consumed;
 	c->bytes_out += produced;
@@ -323,6 +330,8 @@ conn_close(struct conn *c, enum conn_reason reason, const char *errline)
 		bufferevent_enable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 
+	conn_flush(c);
+
 	/*
 	 * Never free here: callers still hold c. With nothing to flush, the
 	 * timer runs at once and finishes the close from the loop.
@@ -332,6 +341,25 @@ conn_close(struct conn *c, enum conn_reason reason, const char *errline)
 		event_active(c->timer, EV_TIMEOUT, 1);
 	else
 		conn_arm_timer(c, CONN_FLUSH_TIMEOUT);
+}
+
+/*
+ * Write what is owed now, from the callback that produced it, rather than
+ * arm EV_WRITE and wait a turn of the loop: that costs two epoll_ctl calls
+ * per batch. EV_WRITE is enabled only while output is left over, and
+ * write errors are left for libevent's own write to report.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_get_length(out) == 0 ||
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	evbuffer_write(out, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /*
@@ -368,6 +396,8 @@ conn_write_callback(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	size_t		 len = evbuffer_get_length(bufferevent_get_output(bev));
 
+	if (len == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	if (c->state == CONN_CLOSING) {
 		if (len == 0)
 			conn_flushed(c);
@@ -511,6 +541,7 @@ conn_shutdown_all(struct conn_list *list)
 		if (c->state != CONN_READING)
 			continue;
 		c->flags &= ~CONN_PAUSED;
+		c->flags |= CONN_DRAINING;
 		conn_process(c, 0);
 		if (c->state == CONN_READING)
 			conn_close(c, REASON_SHUTDOWN, PROTO_ERR_SHUTDOWN);

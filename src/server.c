@@ -79,6 +79,7 @@ static void	server_accept_error_callback(struct evconnlistener *, void *);
 static void	server_accept_timer_callback(evutil_socket_t, short, void *);
 static void	server_pause_accept(struct server *);
 static int	server_inherit(struct server *);
+static void	server_accept_backlog(struct server *);
 static void	server_add_listener(struct listeners *,
 		    struct evconnlistener *, const char *, int);
 
@@ -503,10 +504,37 @@ server_shutdown(struct server *s)
 	log_info("shutting down");
 	server_notify("STOPPING=1");
 	s->stopping = 1;
+	server_accept_backlog(s);
 	listeners_free(&s->listeners);
 	evtimer_del(s->accept_timer);
 	for (i = 0; i < s->nworkers; i++)
 		worker_stop(s->workers[i]);
+}
+
+/*
+ * Closing a listening socket resets the connections still queued on it:
+ * accept them first, so that they are told the server is shutting down.
+ */
+static void
+server_accept_backlog(struct server *s)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	size_t			 i;
+	int			 fd, lfd;
+
+	for (i = 0; i < s->listeners.n; i++) {
+		lfd = evconnlistener_get_fd(s->listeners.v[i].lev);
+		for (;;) {
+			sslen = sizeof ss;
+			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd == -1)
+				break;
+			server_accept_callback(s->listeners.v[i].lev, fd,
+			    (struct sockaddr *)&ss, (int)sslen, s);
+		}
+	}
 }
 
 /* Worker 0, on the main loop, has closed its last connection. */
