@@ -192,7 +192,7 @@ config_load(struct config *cfg, const char *path, int optional)
 	if (config_slurp(&ld) == -1) {
 		if (optional && errno == ENOENT)
 			return (0);
-		log_warnx("%s: %s", path, strerror(errno));
+		log_errorx("%s: %s", path, strerror(errno));
 		return (-1);
 	}
 
@@ -291,9 +291,9 @@ config_error(struct loader *ld, int line, const char *name,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (name != NULL)
-		log_warnx("%s:%d: %s: %s", ld->path, line, name, msg);
+		log_errorx("%s:%d: %s: %s", ld->path, line, name, msg);
 	else
-		log_warnx("%s:%d: %s", ld->path, line, msg);
+		log_errorx("%s:%d: %s", ld->path, line, msg);
 	ld->errors++;
 }
 

@@ -137,6 +137,7 @@ void		 server_free(struct server *);
 void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
 void		 server_notify(const char *);
+void		 server_fd_limit(struct config *);
 
 /* worker.c */
 struct worker	*worker_new(struct server *, int, struct event_base *);

@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -21,12 +20,8 @@
 
 #include "seqecho.h"
 
-/* Descriptors kept beyond max_connections for listeners, logs, files. */
-#define FD_RESERVE	32
-
 static void	usage(void) __attribute__((noreturn));
 static void	signal_callback(evutil_socket_t, short, void *);
-static void	raise_fd_limit(struct config *);
 static int	detach_begin(void);
 static void	detach_finish(int);
 static void	pidfile_write(const char *);
@@ -102,7 +97,7 @@ main(int argc, char **argv)
 
 	/* A peer that has gone must not kill us mid-write. */
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit(&cfg);
+	server_fd_limit(&cfg);
 
 	/* Fork before any event base exists; the parent waits for binding. */
 	if (detach)
@@ -159,35 +154,6 @@ signal_callback(evutil_socket_t signo, short what, void *arg)
 	case SIGUSR1:
 		server_log_stats(server);
 		break;
-	}
-}
-
-/*
- * Each connection is a descriptor: make room for max_connections plus a
- * reserve, or lower the limit and say so, rather than hit EMFILE.
- */
-static void
-raise_fd_limit(struct config *cfg)
-{
-	struct rlimit	rl;
-	rlim_t		want = (rlim_t)cfg->max_connections + FD_RESERVE;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
-		rl.rlim_cur = rl.rlim_max;
-	else
-		rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < want) {
-		cfg->max_connections = rl.rlim_cur > FD_RESERVE * 2 ?
-		    (int)(rl.rlim_cur - FD_RESERVE) : (int)rl.rlim_cur / 2;
-		if (cfg->max_connections < 1)
-			cfg->max_connections = 1;
-		log_warnx("open file limit is %llu: max_connections lowered "
-		    "to %d", (unsigned long long)rl.rlim_cur,
-		    cfg->max_connections);
 	}
 }
 

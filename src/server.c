@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -31,6 +32,8 @@
 
 #include "seqecho.h"
 
+/* Descriptors kept beyond max_connections for listeners, logs, files. */
+#define FD_RESERVE		32
 /* Milliseconds accept stays paused after running out of descriptors. */
 #define ACCEPT_RETRY_MS		100
 
@@ -379,6 +382,7 @@ server_reload(struct server *s)
 		server_notify("READY=1");
 		return;
 	}
+	server_fd_limit(&new);
 	if (new.workers != s->cfg->workers) {
 		log_warnx("workers: a change needs a restart");
 		new.workers = s->cfg->workers;
@@ -542,6 +546,35 @@ void
 server_worker_done(struct server *s)
 {
 	event_base_loopexit(s->base, NULL);
+}
+
+/*
+ * Each connection is a descriptor: make room for max_connections plus a
+ * reserve, or lower the limit and say so, rather than hit EMFILE.
+ */
+void
+server_fd_limit(struct config *cfg)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)cfg->max_connections + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		rl.rlim_cur = rl.rlim_max;
+	else
+		rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want) {
+		cfg->max_connections = rl.rlim_cur > FD_RESERVE * 2 ?
+		    (int)(rl.rlim_cur - FD_RESERVE) : (int)rl.rlim_cur / 2;
+		if (cfg->max_connections < 1)
+			cfg->max_connections = 1;
+		log_warnx("open file limit is %llu: max_connections lowered "
+		    "to %d", (unsigned long long)rl.rlim_cur,
+		    cfg->max_connections);
+	}
 }
 
 /* SIGUSR1: one line of counters, summed over the workers. */
