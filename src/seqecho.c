@@ -292,6 +292,9 @@ main(int argc, char **argv)
 			event_base_dispatch(c.base);
 	}
 
+	/* Before the last word: stderr may share stdout's file description. */
+	stdout_restore();
+
 	/* Not on the prompt's line. */
 	if (c.final[0] != '\0' && c.prompt_shown)
 		fputc('\n', stderr);
@@ -310,7 +313,6 @@ main(int argc, char **argv)
 		bufferevent_free(c.in);
 	if (c.out != NULL)
 		bufferevent_free(c.out);
-	stdout_restore();
 	event_free(c.sigint);
 	event_base_free(c.base);
 	if (c.ai != NULL)
@@ -955,10 +957,11 @@ static void
 output_event_callback(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
+	int		 error = EVUTIL_SOCKET_ERROR();
 
 	(void)bev;
 	(void)what;
-	if (errno == EPIPE) {
+	if (error == EPIPE) {
 		stdout_restore();
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
@@ -966,7 +969,7 @@ output_event_callback(struct bufferevent *bev, short what, void *arg)
 	/* Nothing more can be shown: leave now, whatever was under way. */
 	c->state = STATE_DONE;
 	c->exit_code = 1;
-	snprintf(c->final, sizeof c->final, "stdout: %s", strerror(errno));
+	snprintf(c->final, sizeof c->final, "stdout: %s", strerror(error));
 	event_base_loopbreak(c->base);
 }
 

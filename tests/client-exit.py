@@ -3,6 +3,7 @@
 goes with it: 0 at a clean end, 1 when it cannot connect, when the server
 sends ERR or closes with replies owed, and on bad usage; 130 on SIGINT."""
 
+import os
 import re
 import signal
 import socket
@@ -232,6 +233,17 @@ def test_stdout_closed_is_sigpipe():
                 p.kill()
                 p.wait()
         check_eq(rc, -signal.SIGPIPE, "exit status")
+
+
+def test_stdout_full():
+    if not os.path.exists("/dev/full"):
+        harness.skip("no /dev/full")
+    with Daemon() as d, open("/dev/full", "wb") as full:
+        p = subprocess.run([harness.seqecho_path(), "127.0.0.1", str(d.port)],
+                           input=b"x\n", stdout=full, stderr=subprocess.PIPE,
+                           timeout=harness.t(10))
+        check_eq((p.returncode, p.stderr),
+                 (1, b"seqecho: stdout: No space left on device\n"), "rc, stderr")
 
 
 def test_usage_errors():

@@ -4,6 +4,7 @@ replies and nothing else, sends without waiting for replies, and ends the
 session at bye or at the end of stdin."""
 
 import socket
+import subprocess
 import threading
 
 import harness
@@ -96,6 +97,24 @@ def test_long_lines():
     want = b"".join(b"%d%d %s\n" % (i, i, line) for i in range(3000))
     with Daemon() as d:
         check_client(client(d, data, timeout=30), want)
+
+
+def test_regular_files():
+    # seqecho < file > file: epoll refuses regular files, so this checks
+    # the loop copes with them (and with /dev/null) as well as with pipes.
+    src = harness.write_file(b"a\nb\n", suffix=".in")
+    dst = src + ".out"
+    with Daemon() as d:
+        for stdin, stdout, want in ((src, dst, b"0a\n1b\n"),
+                                    ("/dev/null", dst, b"")):
+            with open(stdin, "rb") as i, open(dst, "wb") as o:
+                p = subprocess.run([harness.seqecho_path(), "127.0.0.1",
+                                    str(d.port)], stdin=i, stdout=o,
+                                   stderr=subprocess.PIPE,
+                                   timeout=harness.t(10))
+            with open(dst, "rb") as o:
+                check_eq((p.returncode, o.read(), p.stderr), (0, want, b""),
+                         "rc, %s, stderr with stdin %s" % (dst, stdin))
 
 
 def test_sends_without_waiting():
