@@ -109,9 +109,9 @@ worker_hand(struct worker *w, int fd, const struct sockaddr *sa,
 	struct handoff	*h;
 
 	if (!w->own_thread) {
+		w->nconns++;
 		conn_new(w, w->base, &w->conns, &w->stats, fd, sa, id,
 		    over_limit, params);
-		w->nconns++;
 		return;
 	}
 	h = xcalloc(1, sizeof *h);
