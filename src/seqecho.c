@@ -2,6 +2,8 @@
  * seqecho.c - the client: reads lines from stdin, sends them as they come
  * (pipelined), writes each reply to stdout as it arrives, and ends the
  * session the way -x asks, so the teardown can be watched with tcpdump.
+ * With -S it connects nowhere: it counts the sockets on the port by state
+ * (sockstat.c).
  *
  * Everything runs in one libevent loop with three bufferevents: the socket,
  * stdin and stdout. Each direction has a bounded buffer, and a full one
@@ -18,7 +20,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +44,9 @@
 #define CLIENT_LOW	(64 * 1024)
 /* An ERR line longer than this is cut short when printed. */
 #define CLIENT_ERR_MAX	512
+/* -w bounds, in seconds. */
+#define WATCH_MIN	0.1
+#define WATCH_MAX	86400
 
 /* How the session ends (-x). */
 enum end_mode {
@@ -85,6 +92,8 @@ struct client {
 	struct evutil_addrinfo	*ai;
 	struct evutil_addrinfo	*ai_next;
 	char			 peer[ADDRSTRLEN];
+	struct sockaddr_storage	 local_sa;	/* for -v's last look */
+	struct sockaddr_storage	 peer_sa;
 	int			 connect_errno;
 	int			 connect_fd;
 	struct event		*connect_ev;
@@ -118,6 +127,7 @@ static void	 usage(FILE *, int) __attribute__((noreturn));
 static void	 stdout_restore(void);
 static int	 parse_mode(const char *, enum end_mode *);
 static int	 parse_timeout(const char *);
+static int	 parse_interval(const char *, struct timeval *);
 static int	 client_resolve(struct client *);
 static void	 client_connect_next(struct client *);
 static void	 client_connect_callback(evutil_socket_t, short, void *);
@@ -129,6 +139,7 @@ static void	 client_end(struct client *);
 static void	 client_end_step(struct client *);
 static void	 client_prompt(struct client *);
 static void	 client_narrate(struct client *, const char *);
+static void	 client_close(struct client *);
 static void	 scan_add(struct scan *, const char *, size_t);
 static int	 scan_is_bye(const struct scan *);
 static int	 scan_may_be_bye(const struct scan *);
@@ -150,7 +161,8 @@ static void
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: seqecho [-qvVh] [-c file] [-t seconds] [-x mode] "
-	    "[host [port]]\n");
+	    "[host [port]]\n"
+	    "       seqecho -S [-w seconds] [-c file] [--json] [port]\n");
 	exit(code);
 }
 
@@ -193,14 +205,41 @@ parse_timeout(const char *s)
 	return ((int)v);
 }
 
+/* A -w argument: seconds, fractions allowed, within the bounds. */
+static int
+parse_interval(const char *s, struct timeval *tv)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v < WATCH_MIN || v > WATCH_MAX)
+		return (-1);
+	tv->tv_sec = (time_t)v;
+	tv->tv_usec = (suseconds_t)((v - (double)tv->tv_sec) * 1e6 + 0.5);
+	if (tv->tv_usec >= 1000000) {
+		tv->tv_sec++;
+		tv->tv_usec -= 1000000;
+	}
+	return (0);
+}
+
 /* Parse the options, connect, and run the loop until the session ends. */
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct client		 c;
 	struct event_config	*ecfg;
-	const char		*conf = NULL, *port_arg = NULL;
-	int			 ch, fd;
+	struct timeval		 interval;
+	const char		*conf = NULL, *port_arg = NULL, *other = NULL;
+	const char		*watch = NULL;
+	int			 ch, fd, sockstat = 0, json = 0;
 
 	log_init("seqecho", LOG_DEST_PLAIN);
 	memset(&c, 0, sizeof c);
@@ -208,30 +247,47 @@ main(int argc, char **argv)
 	c.timeout = -1;
 	c.connect_fd = -1;
 
-	while ((ch = getopt(argc, argv, "c:hqt:vVx:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:hqSt:vVw:x:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
+		case 'j':
+			json = 1;
+			break;
 		case 'q':
 			c.quiet = 1;
+			other = "-q";
+			break;
+		case 'S':
+			sockstat = 1;
 			break;
 		case 'v':
 			c.verbose = 1;
+			other = "-v";
 			break;
 		case 't':
 			if ((c.timeout = parse_timeout(optarg)) == -1)
 				fatalx("-t %s: must be 1..3600 seconds", optarg);
+			other = "-t";
 			break;
 		case 'V':
 			printf("seqecho %s\n", PACKAGE_VERSION);
 			return (0);
+		case 'w':
+			if (parse_interval(optarg, &interval) == -1)
+				fatalx("-w %s: must be %g..%d seconds", optarg,
+				    WATCH_MIN, WATCH_MAX);
+			watch = "-w";
+			break;
 		case 'x':
 			if (parse_mode(optarg, &c.mode) == -1)
 				fatalx("-x %s: must be bye, server, half or rst",
 				    optarg);
+			other = "-x";
 			break;
 		default:
 			usage(stderr, 1);
@@ -239,7 +295,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 2)
+	if (sockstat && other != NULL)
+		fatalx("%s cannot be used with -S", other);
+	if (!sockstat && (watch != NULL || json))
+		fatalx("%s needs -S", watch != NULL ? watch : "--json");
+	if (argc > (sockstat ? 1 : 2))
 		usage(stderr, 1);
 
 	/* Arguments beat the file, the file beats the built-in defaults. */
@@ -248,6 +308,14 @@ main(int argc, char **argv)
 	    conf == NULL) == -1) {
 		config_free(&c.cfg);
 		return (1);
+	}
+	if (sockstat) {
+		c.port = c.cfg.client_port;
+		config_free(&c.cfg);
+		if (argc > 0 && (c.port = config_parse_port(argv[0])) < 1)
+			fatalx("%s: port must be 1..65535", argv[0]);
+		return (sockstat_run(c.port, watch != NULL ? &interval : NULL,
+		    json));
 	}
 	c.host = argc > 0 ? argv[0] : c.cfg.client_address;
 	c.port = c.cfg.client_port;
@@ -294,6 +362,8 @@ main(int argc, char **argv)
 
 	/* Before the last word: stderr may share stdout's file description. */
 	stdout_restore();
+	/* Closing narrates the end, which comes before any last word. */
+	client_close(&c);
 
 	/* Not on the prompt's line. */
 	if (c.final[0] != '\0' && c.prompt_shown)
@@ -307,8 +377,6 @@ main(int argc, char **argv)
 		event_free(c.connect_ev);
 	if (c.connect_fd != -1)
 		close(c.connect_fd);
-	if (c.sock != NULL)
-		bufferevent_free(c.sock);
 	if (c.in != NULL)
 		bufferevent_free(c.in);
 	if (c.out != NULL)
@@ -430,6 +498,7 @@ static void
 client_connected(struct client *c, int fd)
 {
 	struct stat	st;
+	socklen_t	len;
 	int		one = 1;
 
 	/* Each line should leave at once; TCP_CORK still groups the end. */
@@ -471,6 +540,16 @@ client_connected(struct client *c, int fd)
 	bufferevent_enable(c->out, EV_WRITE);
 
 	c->state = STATE_RUNNING;
+	if (c->verbose) {
+		len = sizeof c->local_sa;
+		if (getsockname(fd, (struct sockaddr *)&c->local_sa,
+		    &len) == -1)
+			c->local_sa.ss_family = AF_UNSPEC;
+		len = sizeof c->peer_sa;
+		if (getpeername(fd, (struct sockaddr *)&c->peer_sa,
+		    &len) == -1)
+			c->peer_sa.ss_family = AF_UNSPEC;
+	}
 	client_narrate(c, "connected");
 	if (c->interactive && !c->quiet) {
 		fprintf(stderr, "connected to %s\n", c->peer);
@@ -529,6 +608,7 @@ client_end(struct client *c)
 	if (c->mode == END_SERVER) {
 		bufferevent_write(c->sock, "bye\n", 4);
 		c->step = STEP_FINISHED;
+		client_narrate(c, "sent bye");
 		return;
 	}
 	c->step = STEP_DRAIN;
@@ -563,8 +643,7 @@ client_end_step(struct client *c)
 			client_narrate(c, "aborting");
 			/* A zero linger makes close() send a RST. */
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-			bufferevent_free(c->sock);
-			c->sock = NULL;
+			client_close(c);
 			c->step = STEP_FINISHED;
 			client_finish(c, 0, NULL);
 		} else {
@@ -605,17 +684,14 @@ client_prompt(struct client *c)
 
 /*
  * -v: what the kernel says of our socket (TCP_INFO), so the states of the
- * teardown can be followed from this end. The names are netstat's.
+ * teardown can be followed from this end. The names are those of -S.
  */
 static void
 client_narrate(struct client *c, const char *when)
 {
-	static const char	*states[] = { "UNKNOWN", "ESTABLISHED",
-	    "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-	    "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING" };
-	struct tcp_info		 ti;
-	socklen_t		 len = sizeof ti;
-	const char		*state, *note = "";
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof ti;
+	int		 state, ours, theirs;
 
 	if (!c->verbose || c->sock == NULL)
 		return;
@@ -625,18 +701,61 @@ client_narrate(struct client *c, const char *when)
 		log_warn("%s: TCP_INFO", when);
 		return;
 	}
-	state = ti.tcpi_state < sizeof states / sizeof states[0] ?
-	    states[ti.tcpi_state] : states[0];
 	/*
-	 * Our FIN went first and the server's has come: Linux has moved the
-	 * connection to a TIME_WAIT socket of its own, leaving this one CLOSE.
+	 * Once our FIN went first and the server's has come, Linux moves the
+	 * connection to a TIME_WAIT socket of its own and leaves ours CLOSE:
+	 * the connection's state is that socket's.
 	 */
-	if (ti.tcpi_state == TCP_CLOSE && c->step == STEP_FINISHED &&
-	    (c->mode == END_BYE || c->mode == END_HALF))
-		note = " (the kernel keeps it in TIME_WAIT)";
-	log_info("%s: %s %s%s, rtt %.3f ms (+/- %.3f), %" PRIu64 " sent, %"
-	    PRIu64 " replies", when, c->peer, state, note, ti.tcpi_rtt / 1000.0,
-	    ti.tcpi_rttvar / 1000.0, c->sent, c->received);
+	state = ti.tcpi_state;
+	if (state == TCP_CLOSE && sockstat_find((struct sockaddr *)
+	    &c->local_sa, (struct sockaddr *)&c->peer_sa, &ours,
+	    &theirs) == 0 && ours != 0)
+		state = ours;
+	log_info("%s: %s %s, rtt %.3f ms (+/- %.3f), %" PRIu64 " sent, %"
+	    PRIu64 " replies", when, c->peer, sockstat_state_name(state),
+	    ti.tcpi_rtt / 1000.0, ti.tcpi_rttvar / 1000.0, c->sent,
+	    c->received);
+}
+
+/*
+ * Close the socket. With -v, then say where the connection has ended up
+ * in the kernel's tables: TIME_WAIT on the side whose FIN went first, CLOSE
+ * (no socket left) otherwise, and the server's end too when it is on this
+ * host.
+ */
+static void
+client_close(struct client *c)
+{
+	char	 theirs_note[64] = "";
+	int	 fd, ours, theirs;
+
+	if (c->sock == NULL)
+		return;
+	/*
+	 * libevent closes a freed bufferevent's socket only when it next
+	 * runs its finalizers; close it now, so that what -v reports next
+	 * (and the RST of -x rst) is the close's doing.
+	 */
+	fd = bufferevent_getfd(c->sock);
+	bufferevent_setfd(c->sock, -1);
+	bufferevent_free(c->sock);
+	c->sock = NULL;
+	if (fd != -1)
+		close(fd);
+	if (!c->verbose)
+		return;
+	if (sockstat_find((struct sockaddr *)&c->local_sa, (struct sockaddr *)
+	    &c->peer_sa, &ours, &theirs) == -1) {
+		log_info("closed: %s, %" PRIu64 " sent, %" PRIu64 " replies",
+		    c->peer, c->sent, c->received);
+		return;
+	}
+	if (theirs != 0)
+		snprintf(theirs_note, sizeof theirs_note,
+		    " (the server's end %s)", sockstat_state_name(theirs));
+	log_info("closed: %s %s%s, %" PRIu64 " sent, %" PRIu64 " replies",
+	    c->peer, sockstat_state_name(ours != 0 ? ours : TCP_CLOSE),
+	    theirs_note, c->sent, c->received);
 }
 
 /* Note up to four bytes of the line's head and count its length. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """client-teardown: -x chooses who closes first and so where TIME_WAIT
 lands: bye (the default) and half on the client, server on the daemon,
-rst nowhere. Read with `ss -tan state time-wait` for the two ports."""
+rst nowhere. Read with `ss -tan state time-wait` for the two ports. -v
+narrates the states this end goes through, in order."""
 
 import re
 import shutil
@@ -92,22 +93,45 @@ def test_rst_waits_for_replies():
         d.wait_log(r"messages=%d .*reason=reset" % n)
 
 
+# The states a connection passes through, in order, on the side that
+# closes first and on the side that closes second (RFC 793, Linux names).
+ACTIVE = ["ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"]
+PASSIVE = ["ESTABLISHED", "CLOSE_WAIT", "LAST_ACK", "CLOSE"]
+NARRATION = re.compile(r"seqecho: ([a-z -]+): 127\.0\.0\.1:\d+ ([A-Z_0-9]+)"
+                       r"( \(the server's end ([A-Z_0-9]+)\))?,")
+
+
 def test_verbose_narrates_states():
-    # -v reads TCP_INFO: established after connect, FIN_WAIT1 right after
-    # the half-close (or later already: loopback is quick), then what the
-    # server's close leaves.
+    # -v reads TCP_INFO: ESTABLISHED after connect, FIN_WAIT_1 right after
+    # the half-close (or later already: loopback is quick, and the server
+    # may have answered and closed before the client looks), then what the
+    # server's close leaves, then where the connection ended up once closed,
+    # as the kernel's tables say: TIME_WAIT on the side that closed first.
+    end_states = "(FIN_WAIT_1|FIN_WAIT_2|TIME_WAIT)"
     with Daemon() as d:
-        for mode, lines in (
-                ("bye", [r"connected: .* ESTABLISHED, rtt [\d.]+ ms",
-                         r"sent bye and half-closed: .* (FIN_WAIT[12]|CLOSE)",
-                         r"server closed: .* (CLOSE|TIME_WAIT)"]),
-                ("server", [r"connected: .* ESTABLISHED,",
-                            r"server closed: .* CLOSE_WAIT,"]),
-                ("half", [r"connected: .* ESTABLISHED,",
-                          r"half-closed: .* (FIN_WAIT[12]|CLOSE)",
-                          r"server closed: .* (CLOSE|TIME_WAIT)"]),
-                ("rst", [r"connected: .* ESTABLISHED,",
-                         r"aborting: .* ESTABLISHED, .* 2 sent, 2 replies"])):
+        for mode, order, lines in (
+                ("bye", ACTIVE,
+                 [r"connected: .* ESTABLISHED, rtt [\d.]+ ms \(\+/- [\d.]+\), "
+                  r"0 sent, 0 replies$",
+                  r"sent bye and half-closed: .* %s, rtt [\d.]+ ms" % end_states,
+                  r"server closed: .* TIME_WAIT, rtt [\d.]+ ms .* 2 replies$",
+                  r"closed: .* TIME_WAIT, 2 sent, 2 replies$"]),
+                ("server", PASSIVE,
+                 [r"connected: .* ESTABLISHED,",
+                  r"sent bye: .* ESTABLISHED, .* 2 sent, [0-2] replies$",
+                  r"server closed: .* CLOSE_WAIT, .* 2 sent, 2 replies$",
+                  r"closed: .* (LAST_ACK|CLOSE) \(the server's end "
+                  r"(FIN_WAIT_1|FIN_WAIT_2|TIME_WAIT)\), 2 sent, 2 replies$"]),
+                ("half", ACTIVE,
+                 [r"connected: .* ESTABLISHED,",
+                  r"half-closed: .* %s," % end_states,
+                  r"server closed: .* TIME_WAIT,",
+                  r"closed: .* TIME_WAIT, 2 sent, 2 replies$"]),
+                ("rst", None,
+                 [r"connected: .* ESTABLISHED,",
+                  r"aborting: .* ESTABLISHED, .* 2 sent, 2 replies$",
+                  r"closed: .* CLOSE( \(the server's end ESTABLISHED\))?, "
+                  r"2 sent, 2 replies$"])):
             rc, out, err = run_client(["-v", "-x", mode, "127.0.0.1", str(d.port)],
                                       b"hello\nworld\n")
             check_eq((rc, out), (0, b"0hello\n1world\n"), "rc, stdout (-x %s)" % mode)
@@ -115,6 +139,42 @@ def test_verbose_narrates_states():
             check_eq(len(got), len(lines), "lines on stderr with -x %s: %r" % (mode, got))
             for l, rx in zip(got, lines):
                 check(re.match(r"seqecho: " + rx, l), "-x %s: %r !~ /%s/" % (mode, l, rx))
+            if order is None:
+                continue
+            # This end's states only ever move forward.
+            states = [NARRATION.match(l).group(2) for l in got]
+            idx = [order.index(s) for s in states]
+            check_eq(idx, sorted(idx), "-x %s: states in order: %r" % (mode, states))
+
+
+def test_verbose_time_wait_side():
+    # The last line says where TIME_WAIT is, and ss agrees. After -x server
+    # the client's close sends its FIN, which loopback delivers at once:
+    # the client's end is gone and the server's is in TIME_WAIT by the time
+    # -v looks, unless the machine is too busy to have run the network yet.
+    # The tables are read through netlink, or /proc where it is missing.
+    with Daemon() as d:
+        for mode, ours, theirs, source in (
+                ("bye", "TIME_WAIT", None, "proc"),
+                ("bye", "TIME_WAIT", None, ""),
+                ("server", "(CLOSE|LAST_ACK)",
+                 "(TIME_WAIT|FIN_WAIT_2|FIN_WAIT_1)", "proc"),
+                ("server", "(CLOSE|LAST_ACK)",
+                 "(TIME_WAIT|FIN_WAIT_2|FIN_WAIT_1)", "")):
+            mark = d.mark()
+            rc, out, err = run_client(["-v", "-x", mode, "127.0.0.1", str(d.port)],
+                                      b"hello\n", env={"SEQECHO_SOCKSTAT": source})
+            check_eq((rc, out), (0, b"0hello\n"), "rc, stdout (-x %s)" % mode)
+            m = NARRATION.match(err.splitlines()[-1])
+            check(m and m.group(1) == "closed", "last line: %r" % err)
+            cport = int(d.wait_log(CLOSED, since=mark).group(1))
+            check(re.fullmatch(ours, m.group(2)), "-x %s: this end %s"
+                  % (mode, m.group(2)))
+            if theirs is not None:
+                check(re.fullmatch(theirs, m.group(4) or ""),
+                      "-x %s: the server's end %s" % (mode, m.group(4)))
+            pair = (cport, d.port) if ours == "TIME_WAIT" else (d.port, cport)
+            wait_time_wait(pair, True)
 
 
 harness.main(globals())
