@@ -60,10 +60,19 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS	(sizeof settings / sizeof settings[0])
 
+/* A number libconfig 1.5 would wrap, and the setting it is given to. */
+struct overflow {
+	int		 name_line;	/* where the setting's name is */
+	int		 line;		/* where the number is */
+	char		 name[64];
+};
+
 struct loader {
 	const char	*path;
-	char		*text;		/* the file, to re-read number literals */
+	char		*text;		/* the file, to find wrapped numbers */
 	int		 errors;
+	struct overflow	*overflows;
+	size_t		 noverflows;
 };
 
 static int	 config_slurp(struct loader *);
@@ -74,7 +83,8 @@ static void	 config_group(struct loader *, struct config *,
 		     config_setting_t *);
 static void	 config_setting(struct loader *, struct config *,
 		     const struct setting *, config_setting_t *);
-static int	 literal_value(const char *, int, const char *, long long *);
+static void	 scan_overflows(struct loader *);
+static int	 overflowed(const struct loader *, int, const char *);
 static void	 config_set_string(char **, const char *);
 
 /* Every setting's default, as in the example file and seqecho.conf(5). */
@@ -183,7 +193,7 @@ config_parse_port(const char *s)
 int
 config_load(struct config *cfg, const char *path, int optional)
 {
-	struct loader		 ld = { path, NULL, 0 };
+	struct loader		 ld = { path, NULL, 0, NULL, 0 };
 	struct config		 new;
 	config_t		 lc;
 	config_setting_t	*root, *group;
@@ -212,6 +222,7 @@ config_load(struct config *cfg, const char *path, int optional)
 	new.pidfile = xstrdup(cfg->pidfile);
 	new.client_address = xstrdup(cfg->client_address);
 
+	scan_overflows(&ld);
 	root = config_root_setting(&lc);
 	for (i = 0; (group = config_setting_get_elem(root, i)) != NULL; i++)
 		config_group(&ld, &new, group);
@@ -224,6 +235,7 @@ config_load(struct config *cfg, const char *path, int optional)
 out:
 	config_destroy(&lc);
 	free(ld.text);
+	free(ld.overflows);
 	return (ld.errors == 0 ? 0 : -1);
 }
 
@@ -346,7 +358,7 @@ config_setting(struct loader *ld, struct config *cfg,
 	void			*field = (char *)cfg + st->offset;
 	config_setting_t	*elem;
 	const char		*str;
-	long long		 v, literal;
+	long long		 v;
 	int			 type = config_setting_type(s), line, i, n;
 
 	line = config_setting_source_line(s);
@@ -357,11 +369,8 @@ config_setting(struct loader *ld, struct config *cfg,
 			return;
 		}
 		v = config_setting_get_int64(s);
-		/* libconfig 1.5 wraps big literals: trust the text instead. */
-		if (literal_value(ld->text, line, st->name, &literal) == 0 &&
-		    literal != v)
-			v = literal < 0 ? LLONG_MIN : LLONG_MAX;
-		if (v < st->min || v > st->max) {
+		if (v < st->min || v > st->max ||
+		    overflowed(ld, line, st->name)) {
 			config_error(ld, line, st->name, "must be %lld..%lld",
 			    st->min, st->max);
 			return;
@@ -445,54 +454,113 @@ config_setting(struct loader *ld, struct config *cfg,
 	}
 }
 
-/*
- * Find "name = <number>" (or ':') on the given line of text and parse the
- * number as libconfig would, but with overflow detected. Returns -1 when
- * the literal cannot be found.
- */
+/* Was a wrapped number given to this setting on this line? */
 static int
-literal_value(const char *text, int line, const char *name, long long *out)
+overflowed(const struct loader *ld, int line, const char *name)
 {
-	const char	*p = text, *eol, *q;
-	size_t		 nlen = strlen(name);
-	char		*end;
-	int		 base, n;
+	size_t	i;
 
-	for (n = 1; n < line && p != NULL; n++) {
-		if ((p = strchr(p, '\n')) != NULL)
+	for (i = 0; i < ld->noverflows; i++) {
+		if ((ld->overflows[i].line == line ||
+		    ld->overflows[i].name_line == line) &&
+		    strcmp(ld->overflows[i].name, name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * libconfig 1.5 reads an integer without an L suffix into an int, so
+ * 4294968530 silently becomes 1234. Walk the text as its scanner does,
+ * skipping comments and strings, and note every integer that does not
+ * fit in 32 bits with the name of the setting it is given to; those
+ * settings are then reported out of range whatever value they got.
+ */
+static void
+scan_overflows(struct loader *ld)
+{
+	const char	*p = ld->text, *start;
+	char		 name[64] = "", *end;
+	unsigned long long u;
+	long long	 v;
+	size_t		 n;
+	int		 line = 1, name_line = 0, wrapped;
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
+			    p++) {
+				if (*p == '\n')
+					line++;
+			}
+			if (*p != '\0')
+				p += 2;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\n')
+					line++;
+			}
+			if (*p != '\0')
+				p++;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '*') {
+			start = p;
+			while ((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    *p == '_' || *p == '-' || *p == '*')
+				p++;
+			n = (size_t)(p - start);
+			if (n >= sizeof name)
+				n = sizeof name - 1;
+			memcpy(name, start, n);
+			name[n] = '\0';
+			name_line = line;
+		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+') &&
+		    p[1] >= '0' && p[1] <= '9')) {
+			start = p;
+			errno = 0;
+			if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+				u = strtoull(p, &end, 16);
+				wrapped = errno == ERANGE || u > 0xffffffffULL;
+			} else {
+				v = strtoll(p, &end, 10);
+				wrapped = errno == ERANGE || v < INT_MIN ||
+				    v > INT_MAX;
+			}
+			p = end;
+			/* A float, or an int64 with its L, does not wrap. */
+			if (*p == '.' || *p == 'e' || *p == 'E') {
+				while ((*p >= '0' && *p <= '9') || *p == '.' ||
+				    *p == 'e' || *p == 'E' || ((*p == '-' ||
+				    *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+					p++;
+				continue;
+			}
+			if (*p == 'L') {
+				p++;
+				continue;
+			}
+			if (!wrapped || p == start)
+				continue;
+			ld->overflows = realloc(ld->overflows,
+			    (ld->noverflows + 1) * sizeof *ld->overflows);
+			if (ld->overflows == NULL)
+				fatalx("out of memory");
+			ld->overflows[ld->noverflows].line = line;
+			ld->overflows[ld->noverflows].name_line = name_line;
+			snprintf(ld->overflows[ld->noverflows].name,
+			    sizeof ld->overflows[ld->noverflows].name, "%s",
+			    name);
+			ld->noverflows++;
+		} else
 			p++;
 	}
-	if (p == NULL)
-		return (-1);
-	if ((eol = strchr(p, '\n')) == NULL)
-		eol = p + strlen(p);
-
-	for (q = p; q + nlen <= eol; q++) {
-		if (strncmp(q, name, nlen) != 0)
-			continue;
-		if (q > p && (q[-1] == '_' || q[-1] == '-' ||
-		    (q[-1] >= 'a' && q[-1] <= 'z') ||
-		    (q[-1] >= 'A' && q[-1] <= 'Z') ||
-		    (q[-1] >= '0' && q[-1] <= '9')))
-			continue;
-		q += nlen;
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q >= eol || (*q != '=' && *q != ':'))
-			return (-1);
-		q++;
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		base = 10;
-		if (q + 2 < eol && q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
-			base = 16;
-		errno = 0;
-		*out = strtoll(q, &end, base);
-		if (end == q)
-			return (-1);
-		if (errno == ERANGE)
-			*out = *q == '-' ? LLONG_MIN : LLONG_MAX;
-		return (0);
-	}
-	return (-1);
 }

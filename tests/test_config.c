@@ -562,6 +562,57 @@ test_directory(void **state)
 	config_free(&def);
 }
 
+/*
+ * Found by tests/fuzz/fuzz_config.c: numbers too big for libconfig 1.5,
+ * which it wraps to a value in range, written where config.c's re-reading
+ * of the literal misses them. Each must be refused, naming the setting.
+ */
+static void
+test_wrapped_number_not_hidden(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*setting;
+	} cases[] = {
+		/* The name and the value on two lines: port wraps to 1234. */
+		{ "server:\n{\n  port\n    = 4294968530;\n};\n", "port" },
+		/* Both groups on one line: client.port wraps to 1234. */
+		{ "server = { port = 1234; }; client = { port = 4294968530; };\n",
+		    "port" },
+		/* "port = 1234" earlier on the line, in a string... */
+		{ "server = { separator = \"port = 1234\"; "
+		    "port = 4294968530; };\n", "port" },
+		/* ... or in a comment; 0x1000004D2 wraps to 1234 too. */
+		{ "server = { /* port = 1234 */ port = 0x1000004D2; };\n",
+		    "port" },
+		/* No space between a value and the next name: max_line is 1. */
+		{ "server:\n{\n  idle_timeout = 1max_line = 4294967297;\n};\n",
+		    "max_line" },
+	};
+	struct config	 cfg, def;
+	const char	*path;
+	char		*err, want[PATH_MAX + 64];
+	size_t		 i;
+
+	(void)state;
+	config_defaults(&def);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		config_defaults(&cfg);
+		if (load_text(&cfg, cases[i].text, &path, &err) != -1)
+			fail_msg("case %zu loaded (port %d, client port %d, "
+			    "max_line %d): %s", i, cfg.port, cfg.client_port,
+			    cfg.max_line, cases[i].text);
+		snprintf(want, sizeof want, "%s:", path);
+		assert_contains(err, want);
+		snprintf(want, sizeof want, ": %s: ", cases[i].setting);
+		assert_contains(err, want);
+		assert_config_equal(&cfg, &def);
+		free(err);
+		config_free(&cfg);
+	}
+	config_free(&def);
+}
+
 static void
 test_empty_file(void **state)
 {
@@ -711,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_parse_port),
 		cmocka_unit_test(test_set_address),
 		cmocka_unit_test(test_load_options),
+		cmocka_unit_test(test_wrapped_number_not_hidden),
 	};
 
 	return (cmocka_run_group_tests_name("config", tests, setup, teardown));
