@@ -133,7 +133,7 @@ struct bench_stats {
 	uint64_t	 bytes_out;
 	uint64_t	 bytes_in;
 	uint64_t	 opened;	/* connections established */
-	uint64_t	 churned;	/* churn connections done in the window */
+	uint64_t	 churned;	/* churn connections done in time */
 	uint64_t	 held;		/* --idle connections set up */
 	uint64_t	 errors[ERROR_COUNT];
 	char		 sample[ERROR_COUNT][SAMPLE_MAX];
@@ -181,16 +181,19 @@ struct conn {
 	enum conn_state	 state;
 	int		 flags;
 	uint32_t	 id;		/* picks payloads and source address */
+	uint32_t	 closes;	/* sockets closed: tells a read it ended */
 	uint64_t	 issued;	/* messages queued to send */
 	uint64_t	 replied;	/* messages answered or given up on */
 	uint64_t	 serial;	/* serial expected on the next reply */
+	char		 digits[PROTO_SERIAL_MAX];	/* serial, in ASCII */
+	size_t		 ndigits;
 	uint64_t	 written;	/* bytes of the stream written */
-	int64_t		*sent;		/* ring: send (or due) time per message */
+	int64_t		*sent;		/* ring: each message's send time */
 	int64_t		 t_connect;
 	int64_t		 t_reply;
 	int64_t		 timer_due;
 	double		 phase;		/* -R: its offset in the send cycle */
-	char		*partial;	/* an unfinished reply from the last read */
+	char		*partial;	/* unfinished reply of the last read */
 	size_t		 plen;
 };
 
@@ -221,7 +224,7 @@ struct thread {
 	int			 window;
 	int			 open;		/* connections with a socket */
 	uint64_t		 inflight;
-	uint64_t		 budget;	/* messages (churn: conns) left */
+	uint64_t		 budget;	/* -m left (churn: conns) */
 	uint32_t		 churn_seq;
 
 	int64_t			 start;
@@ -326,12 +329,15 @@ static void	notify_main(char);
 static int	conn_connect(struct conn *);
 static void	conn_connect_failed(struct conn *, int);
 static void	conn_connected(struct conn *, short);
+static int	conn_read(struct conn *);
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
+static void	conn_churn_cb(evutil_socket_t, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
 static void	conn_reply(struct conn *, const char *, size_t, int64_t);
 static void	conn_reply_odd(struct conn *, const char *, size_t, int64_t);
 static void	conn_account(struct conn *, uint64_t, int64_t);
+static void	conn_set_serial(struct conn *, uint64_t);
 static void	conn_after_read(struct conn *, int64_t);
 static void	conn_issue(struct conn *, int64_t);
 static void	conn_schedule(struct conn *, int64_t);
@@ -420,6 +426,7 @@ now_ns(void)
 	return ((int64_t)ts.tv_sec * NSEC + ts.tv_nsec);
 }
 
+/* Nanoseconds from now as a libevent timeout. */
 static void
 ns_to_timeval(int64_t ns, struct timeval *tv)
 {
@@ -444,7 +451,6 @@ setup_target(const char *host, const char *port)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
 	error = evutil_getaddrinfo(host, port, &hints, &res);
 	if (error != 0) {
 		fprintf(stderr, "seqecho-bench: %s: %s\n", host,
@@ -466,11 +472,26 @@ setup_target(const char *host, const char *port)
 	    sizeof target_name);
 	evutil_freeaddrinfo(res);
 
-	/* Every 127/8 address is local on Linux: more 4-tuples to use. */
+	/*
+	 * Every 127/8 address is local on Linux: spreading the sources gives
+	 * more 4-tuples, so ports in TIME_WAIT do not cap --churn and many
+	 * connections fit. Elsewhere only 127.0.0.1 may exist: check.
+	 */
 	if (target.ss_family == AF_INET) {
 		struct sockaddr_in	*sin = (struct sockaddr_in *)&target;
+		struct sockaddr_in	 src;
+		int			 fd;
 
-		spread_sources = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
+			return;
+		memset(&src, 0, sizeof src);
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+			return;
+		spread_sources = bind(fd, (struct sockaddr *)&src,
+		    sizeof src) == 0;
+		close(fd);
 	}
 }
 
@@ -584,6 +605,7 @@ hist_mid(unsigned i)
 	return (low + ((1ULL << shift) >> 1));
 }
 
+/* Count one value; a negative one (clock skew) counts as 0. */
 static void
 hist_add(struct hist *h, int64_t ns)
 {
@@ -598,6 +620,7 @@ hist_add(struct hist *h, int64_t ns)
 	h->sum += v;
 }
 
+/* Add one histogram into another. */
 static void
 hist_merge(struct hist *to, const struct hist *from)
 {
@@ -649,6 +672,7 @@ payload_of(const struct conn *c, uint64_t k)
 	return (pattern + (k + (uint64_t)c->id * 7) % PATTERN_CYCLE);
 }
 
+/* Is p, len bytes, the payload of message k? */
 static int
 payload_matches(const struct conn *c, uint64_t k, const char *p, size_t len)
 {
@@ -716,6 +740,7 @@ thread_main(void *arg)
 	return (NULL);
 }
 
+/* Make the thread's event base, timers and connections, in the thread. */
 static void
 thread_init(struct thread *t)
 {
@@ -823,6 +848,7 @@ thread_control_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* -d has run out. */
 static void
 thread_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1059,10 +1085,11 @@ conn_connect(struct conn *c)
 		    sizeof one);
 #endif
 		if (bind(fd, (struct sockaddr *)&src, sizeof src) == -1) {
-			/* Not Linux's 127/8: stay with the default source. */
-			spread_sources = 0;
+			int	error = errno;
+
 			close(fd);
-			return (conn_connect(c));
+			conn_connect_failed(c, error);
+			return (-1);
 		}
 	}
 	/* Churn sends its one message in one write: Nagle cannot delay. */
@@ -1080,9 +1107,22 @@ conn_connect(struct conn *c)
 	c->fd = fd;
 	c->state = CONN_CONNECTING;
 	c->flags = 0;
-	c->issued = c->replied = c->serial = c->written = 0;
+	c->issued = c->replied = c->written = 0;
+	conn_set_serial(c, 0);
 	c->plen = 0;
 	t->open++;
+	if (opt.mode == MODE_CHURN) {
+		/*
+		 * One edge-triggered event for the connection's whole life:
+		 * one epoll_ctl to add and one to delete, not four, and the
+		 * reply and the close are read in one pass. The timeout is
+		 * the connect timeout, then one for a stall.
+		 */
+		event_assign(c->rev, t->base, fd, EV_READ | EV_WRITE |
+		    EV_PERSIST | EV_ET, conn_churn_cb, c);
+		event_add(c->rev, &connect_timeout);
+		return (0);
+	}
 	event_assign(c->rev, t->base, fd, EV_READ | EV_PERSIST, conn_read_cb,
 	    c);
 	event_assign(c->wev, t->base, fd, EV_WRITE, conn_write_cb, c);
@@ -1115,9 +1155,16 @@ conn_connected(struct conn *c, short what)
 	int		 error = 0;
 	int64_t		 now;
 
+	/*
+	 * Churn's event also watches for reading: a connect that worked
+	 * shows writable only, one that failed shows an error, which
+	 * libevent reports as readable too. That saves a getsockopt per
+	 * connection.
+	 */
 	if (what & EV_TIMEOUT)
 		error = ETIMEDOUT;
-	else if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+	else if ((opt.mode != MODE_CHURN || (what & EV_READ)) &&
+	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
 		error = errno;
 	if (error != 0) {
 		conn_close(c);
@@ -1132,7 +1179,8 @@ conn_connected(struct conn *c, short what)
 	now = now_ns();
 	hist_add(&t->stats.connect, now - c->t_connect);
 	t->stats.opened++;
-	event_add(c->rev, NULL);
+	if (opt.mode != MODE_CHURN)
+		event_add(c->rev, NULL);
 
 	switch (opt.mode) {
 	case MODE_IDLE:
@@ -1158,26 +1206,29 @@ conn_connected(struct conn *c, short what)
 	}
 }
 
-/* Read what came, check each complete reply, and send what is due. */
-static void
-conn_read_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Read once, check each complete reply, and send what is due. Returns 1
+ * if the connection is still there, 0 if there was nothing to read, -1
+ * if it has ended (and a churn slot may hold a new one already).
+ */
+static int
+conn_read(struct conn *c)
 {
-	struct conn	*c = arg;
 	struct thread	*t = c->t;
 	char		*buf = t->rbuf, *p, *end, *nl;
 	ssize_t		 n;
 	size_t		 left;
 	int64_t		 now;
+	uint32_t	 closes = c->closes;
 
-	(void)what;
 	if (c->plen > 0)
 		memcpy(buf, c->partial, c->plen);
-	n = read(fd, buf + c->plen, BENCH_READ_MAX);
+	n = read(c->fd, buf + c->plen, BENCH_READ_MAX);
 	if (n <= 0) {
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+			return (0);
 		conn_eof(c, n == 0 ? 0 : errno);
-		return;
+		return (-1);
 	}
 	now = now_ns();
 	t->stats.bytes_in += (uint64_t)n;
@@ -1195,7 +1246,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		thread_error(t, ERROR_PAYLOAD, 1, "connection %u: a reply "
 		    "over %zu bytes: \"%s\"", c->id, reply_max, got);
 		conn_eof(c, EMSGSIZE);
-		return;
+		return (-1);
 	}
 	if (left > 0) {
 		if (c->partial == NULL)
@@ -1205,6 +1256,16 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	c->plen = left;
 	conn_after_read(c, now);
 	thread_live(t);
+	return (c->closes == closes ? 1 : -1);
+}
+
+/* Readable (level-triggered): one read per wake-up, as fair as epoll. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_read(arg);
 }
 
 /* Writable: the connect finished, or the socket has room again. */
@@ -1220,6 +1281,51 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->flags &= ~CONN_WRITE_WAIT;
 	conn_flush(c);
+}
+
+/*
+ * Churn, edge-triggered: the connect is done (send the message and bye),
+ * or there is room to write, or something to read, which is read to the
+ * end, as an edge is not reported twice.
+ */
+static void
+conn_churn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct thread	*t = c->t;
+	uint64_t	 owed;
+
+	(void)fd;
+	if (c->state == CONN_CONNECTING) {
+		conn_connected(c, what);
+		return;
+	}
+	if (what & EV_TIMEOUT) {
+		/* A stall of connect_timeout: give up on this one. */
+		owed = c->issued - c->replied;
+		if (owed > 0)
+			thread_error(t, ERROR_MISSING, owed, "connection %u: "
+			    "no reply in %ld s", c->id,
+			    (long)connect_timeout.tv_sec);
+		else
+			thread_error(t, ERROR_UNCLOSED, 1, "connection %u: "
+			    "not closed by the server %ld s after bye",
+			    c->id, (long)connect_timeout.tv_sec);
+		conn_close(c);
+		conn_churn_next(c);
+		thread_check_done(t);
+		return;
+	}
+	if ((what & EV_WRITE) && (c->flags & CONN_WRITE_WAIT)) {
+		c->flags &= ~CONN_WRITE_WAIT;
+		conn_flush(c);
+		if (c->fd == -1 || c->state != CONN_BYE)
+			return;
+	}
+	if (what & EV_READ) {
+		while (conn_read(c) == 1)
+			;
+	}
 }
 
 /* -R: messages are due; churn: the pause after a failure is over. */
@@ -1238,26 +1344,41 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Check one reply line; the usual case, a correct one, is quick. */
+/*
+ * Check one reply line. The usual case, a correct reply, is kept quick:
+ * the serial expected is kept in ASCII and counted up in place, which
+ * saves a division per digit on every reply.
+ */
 static void
 conn_reply(struct conn *c, const char *p, size_t len, int64_t now)
 {
-	char	digits[PROTO_SERIAL_MAX];
-	size_t	n;
+	size_t	n = c->ndigits, i;
 
-	if (c->replied != c->issued) {
-		n = proto_format_serial(c->serial, digits);
-		if (len == n + seplen + (size_t)opt.size &&
-		    memcmp(p, digits, n) == 0 &&
-		    memcmp(p + n, separator, seplen) == 0 &&
-		    memcmp(p + n + seplen, payload_of(c, c->replied),
-		    (size_t)opt.size) == 0) {
-			c->serial++;
-			conn_account(c, c->replied, now);
-			return;
-		}
+	if (c->replied != c->issued &&
+	    len == n + seplen + (size_t)opt.size &&
+	    memcmp(p, c->digits, n) == 0 &&
+	    (seplen == 0 || memcmp(p + n, separator, seplen) == 0) &&
+	    memcmp(p + n + seplen, payload_of(c, c->replied),
+	    (size_t)opt.size) == 0) {
+		c->serial++;
+		for (i = n; i > 0 && c->digits[i - 1] == '9'; i--)
+			c->digits[i - 1] = '0';
+		if (i > 0)
+			c->digits[i - 1]++;
+		else
+			conn_set_serial(c, c->serial);
+		conn_account(c, c->replied, now);
+		return;
 	}
 	conn_reply_odd(c, p, len, now);
+}
+
+/* Expect serial v next. */
+static void
+conn_set_serial(struct conn *c, uint64_t v)
+{
+	c->serial = v;
+	c->ndigits = proto_format_serial(v, c->digits);
 }
 
 /*
@@ -1303,7 +1424,7 @@ conn_reply_odd(struct conn *c, const char *p, size_t len, int64_t now)
 		thread_error(t, ERROR_EXTRA, 1, "connection %u: a reply with "
 		    "no message waiting: \"%s\"", c->id, got);
 		if (has_serial)
-			c->serial = value + 1;
+			conn_set_serial(c, value + 1);
 		return;
 	}
 	k = c->replied;
@@ -1312,7 +1433,7 @@ conn_reply_odd(struct conn *c, const char *p, size_t len, int64_t now)
 		thread_error(t, ERROR_EXTRA, 1, "connection %u: reply %" PRIu64
 		    " repeats the one before: \"%s\"", c->id, k, got);
 		if (has_serial)
-			c->serial = value + 1;
+			conn_set_serial(c, value + 1);
 		return;
 	}
 
@@ -1349,7 +1470,7 @@ conn_reply_odd(struct conn *c, const char *p, size_t len, int64_t now)
 		thread_error(t, ERROR_SERIAL, 1, "connection %u, reply %"
 		    PRIu64 ": got \"%s\", want serial %" PRIu64, c->id, k,
 		    got, c->serial);
-	c->serial = has_serial ? value + 1 : c->serial + 1;
+	conn_set_serial(c, has_serial ? value + 1 : c->serial + 1);
 	conn_account(c, k, now);
 }
 
@@ -1394,7 +1515,7 @@ conn_after_read(struct conn *c, int64_t now)
 				conn_bye(c);
 		} else if (opt.mode == MODE_OPEN)
 			conn_schedule(c, now);
-		else {
+		else if (opt.mode == MODE_CLOSED) {
 			conn_issue(c, now);
 			conn_flush(c);
 		}
@@ -1413,7 +1534,8 @@ conn_issue(struct conn *c, int64_t now)
 	struct thread	*t = c->t;
 	uint64_t	 room, i;
 
-	if (t->phase != PHASE_RUN)
+	/* The deadline's timer may run a little late: send nothing past it. */
+	if (t->phase != PHASE_RUN || now > t->window_end)
 		return;
 	room = (uint64_t)opt.depth - (c->issued - c->replied);
 	if (room > t->budget)
@@ -1485,7 +1607,8 @@ conn_flush(struct conn *c)
 				continue;
 			if (errno == EAGAIN) {
 				c->flags |= CONN_WRITE_WAIT;
-				event_add(c->wev, NULL);
+				if (opt.mode != MODE_CHURN)
+					event_add(c->wev, NULL);
 				return;
 			}
 			conn_eof(c, errno);
@@ -1604,6 +1727,7 @@ conn_close(struct conn *c)
 		evtimer_del(c->timer);
 	close(c->fd);
 	c->fd = -1;
+	c->closes++;
 	t->inflight -= c->issued - c->replied;
 	c->replied = c->issued;
 	c->state = CONN_FREE;
@@ -1720,6 +1844,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	main_stop();
 }
 
+/* --idle has held its connections for -d seconds. */
 static void
 main_hold_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1787,6 +1912,7 @@ progress_clear(void)
 	}
 }
 
+/* Parse the options, run the threads, merge their figures, report. */
 int
 main(int argc, char **argv)
 {
@@ -1958,10 +2084,11 @@ main(int argc, char **argv)
 		    (i < opt.conns % opt.threads);
 		t->first_id = id;
 		id += (uint32_t)t->nconns;
-		if (opt.messages > 0)
-			t->budget = opt.messages / (uint64_t)opt.threads +
-			    ((uint64_t)i < opt.messages % (uint64_t)opt.threads);
-		else
+		if (opt.messages > 0) {
+			t->budget = opt.messages / (uint64_t)opt.threads;
+			if ((uint64_t)i < opt.messages % (uint64_t)opt.threads)
+				t->budget++;
+		} else
 			t->budget = UINT64_MAX;
 		if (pipe2(t->control, O_CLOEXEC) == -1)
 			fatal("pipe");
@@ -2020,6 +2147,10 @@ main(int argc, char **argv)
 		    (double)(ru.ru_stime.tv_usec -
 		    run.ru_start.ru_stime.tv_usec) / 1e6;
 	}
+	/* Nothing got through: say why where a script will see it. */
+	if (total->opened == 0 && total->errors[ERROR_CONNECT] > 0)
+		fprintf(stderr, "seqecho-bench: %s\n",
+		    total->sample[ERROR_CONNECT]);
 	report(total, secs, cpu_user, cpu_sys);
 
 	errors = 0;
@@ -2039,7 +2170,7 @@ main(int argc, char **argv)
 	close(notify_fd[0]);
 	close(notify_fd[1]);
 	libevent_global_shutdown();
-	return (errors > 0 || run.start == 0 ? 1 : 0);
+	return (errors > 0 ? 1 : 0);
 }
 
 /* The summary: a table, one line with -q, or JSON. */
@@ -2072,6 +2203,7 @@ report(const struct bench_stats *s, double secs, double cpu_user,
 	fflush(stdout);
 }
 
+/* The summary as a table, one figure a line, to fit 80 columns. */
 static void
 report_text(const struct bench_stats *s, double secs, double cpu_user,
     double cpu_sys)
@@ -2083,27 +2215,26 @@ report_text(const struct bench_stats *s, double secs, double cpu_user,
 	printf("target      %s\n", target_name);
 	switch (opt.mode) {
 	case MODE_CHURN:
-		printf("workload    churn: %d at a time, one %d-byte message "
-		    "and bye per connection, %d thread%s\n", opt.conns,
-		    opt.size, opt.threads, opt.threads == 1 ? "" : "s");
+		printf("workload    churn, %d at a time, a %d-byte message and "
+		    "bye each, %d thread%s\n", opt.conns, opt.size,
+		    opt.threads, opt.threads == 1 ? "" : "s");
 		break;
 	case MODE_IDLE:
-		printf("workload    idle: %d connections, one %d-byte message "
+		printf("workload    idle, %d connections, a %d-byte message "
 		    "each, %d thread%s\n", opt.conns, opt.size, opt.threads,
 		    opt.threads == 1 ? "" : "s");
 		break;
 	default:
-		printf("workload    %s: %d connections, %d in flight each, "
-		    "%d-byte payload, %d thread%s", opt.mode == MODE_OPEN ?
+		printf("workload    %s, %d conns x %d in flight, "
+		    "%d B payload, %d thread%s\n", opt.mode == MODE_OPEN ?
 		    "open loop" : "closed loop", opt.conns, opt.depth,
 		    opt.size, opt.threads, opt.threads == 1 ? "" : "s");
 		if (opt.mode == MODE_OPEN)
-			printf(", %.0f msg/s scheduled", opt.rate);
-		printf("\n");
+			printf("rate        %.0f msg/s scheduled\n", opt.rate);
 		break;
 	}
 	if (run.start == 0)
-		printf("run         never started: interrupted during set-up\n");
+		printf("run         interrupted while setting up\n");
 	else if (opt.mode == MODE_IDLE)
 		printf("held        %" PRIu64 " connections for %.3f s\n",
 		    s->held, secs);
@@ -2158,12 +2289,13 @@ print_hist_text(const char *name, const struct hist *h)
 {
 	if (h->count == 0)
 		return;
-	printf("%-11s p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us "
-	    "(%" PRIu64 ")\n", name, hist_percentile(h, 0.5) / 1e3,
-	    hist_percentile(h, 0.9) / 1e3, hist_percentile(h, 0.99) / 1e3,
-	    hist_percentile(h, 0.999) / 1e3, h->max / 1e3, h->count);
+	printf("%-11s p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f us\n",
+	    name, hist_percentile(h, 0.5) / 1e3, hist_percentile(h, 0.9) / 1e3,
+	    hist_percentile(h, 0.99) / 1e3, hist_percentile(h, 0.999) / 1e3,
+	    h->max / 1e3);
 }
 
+/* Every figure as one JSON object on one line. */
 static void
 report_json(const struct bench_stats *s, double secs, double cpu_user,
     double cpu_sys)
@@ -2230,6 +2362,7 @@ print_hist_json(const char *name, const struct hist *h)
 	    h->max / 1e3);
 }
 
+/* A JSON string, quoted and escaped. */
 static void
 print_json_string(const char *s)
 {
