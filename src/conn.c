@@ -218,19 +218,22 @@ conn_read_more(struct conn *c)
 
 	if (c->proto.framing != PROTO_FRAMING_LINE)
 		return;		/* one read is one message */
+	/* The bufferevent keeps its input's end frozen between reads. */
+	evbuffer_unfreeze(in, 0);
 	while (got >= EVBUFFER_READ_CAP && got < CONN_READ_MAX) {
 		if (evbuffer_reserve_space(in, CONN_READ_MAX - got, &iv,
 		    1) < 1)
-			return;
+			break;
 		n = recv(fd, iv.iov_base, iv.iov_len, MSG_DONTWAIT);
 		if (n <= 0)
-			return;
+			break;
 		iv.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &iv, 1);
 		if ((size_t)n < CONN_READ_MAX - got)
-			return;
+			break;
 		got += (size_t)n;
 	}
+	evbuffer_freeze(in, 0);
 }
 
 /*
