@@ -17,12 +17,16 @@ when every test skipped (automake's SKIP).
 The programs come from $SEQECHOD, $SEQECHO and $SEQECHO_BENCH (absolute
 paths, set by `make check`), else ../src/ next to this file. Everything is
 on loopback and every wait is bounded; $SEQECHO_TIMEOUT_SCALE (default 1)
-stretches the timeouts for slow builds (valgrind, say).
+stretches the timeouts for slow builds (valgrind, say). $SEQECHOD_WRAPPER,
+if set, is a command prefix (split like a shell would) put before every
+seqechod the harness starts: SEQECHOD_WRAPPER="valgrind -q" runs the
+daemon under valgrind (tests/valgrind.sh does).
 """
 
 import errno
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -86,6 +90,11 @@ def _program(var, name):
 
 def seqechod_path():
     return _program("SEQECHOD", "seqechod")
+
+
+def seqechod_wrapper():
+    """The command prefix from $SEQECHOD_WRAPPER, as a list (maybe empty)."""
+    return shlex.split(os.environ.get("SEQECHOD_WRAPPER", ""))
 
 
 def seqecho_path():
@@ -173,7 +182,8 @@ def run_daemon(args, timeout=5, env=None, stdin_bytes=b""):
     Returns (rc, stdout, stderr) as (int, str, str). A daemon still running
     after timeout is killed and the test fails.
     """
-    return _run([seqechod_path()] + list(args), stdin_bytes, timeout, env)
+    return _run(seqechod_wrapper() + [seqechod_path()] + list(args),
+                stdin_bytes, timeout, env)
 
 
 def run_client(args, stdin_bytes=b"", timeout=10, env=None):
@@ -266,8 +276,9 @@ class Daemon:
         if self.conf_path is not None:
             argv += ["-c", self.conf_path]
         argv += self.args
-        self.argv = argv
         require_program(argv[0])
+        argv = seqechod_wrapper() + argv
+        self.argv = argv
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log,
