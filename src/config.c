@@ -170,18 +170,25 @@ config_load_options(struct config *cfg, const struct daemon_options *opts)
 	return (0);
 }
 
-/* A port from the command line: 0..65535, or -1. */
+/* A number from the command line, min..max (min >= 0), or -1. */
 int
-config_parse_port(const char *s)
+config_parse_int(const char *s, int min, int max)
 {
 	char	*end;
 	long	 v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 65535)
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
 		return (-1);
 	return ((int)v);
+}
+
+/* A port from the command line: 0..65535, or -1. */
+int
+config_parse_port(const char *s)
+{
+	return (config_parse_int(s, 0, 65535));
 }
 
 /*

@@ -126,7 +126,6 @@ static int	 stdout_flags = -1;	/* to restore at exit */
 static void	 usage(FILE *, int) __attribute__((noreturn));
 static void	 stdout_restore(void);
 static int	 parse_mode(const char *, enum end_mode *);
-static int	 parse_timeout(const char *);
 static int	 parse_interval(const char *, struct timeval *);
 static int	 client_resolve(struct client *);
 static void	 client_connect_next(struct client *);
@@ -189,20 +188,6 @@ parse_mode(const char *s, enum end_mode *mode)
 	else
 		return (-1);
 	return (0);
-}
-
-/* A -t argument: whole seconds in the range the config file allows. */
-static int
-parse_timeout(const char *s)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < 1 || v > 3600)
-		return (-1);
-	return ((int)v);
 }
 
 /* A -w argument: seconds, fractions allowed, within the bounds. */
@@ -270,7 +255,7 @@ main(int argc, char **argv)
 			other = "-v";
 			break;
 		case 't':
-			if ((c.timeout = parse_timeout(optarg)) == -1)
+			if ((c.timeout = config_parse_int(optarg, 1, 3600)) == -1)
 				fatalx("-t %s: must be 1..3600 seconds", optarg);
 			other = "-t";
 			break;

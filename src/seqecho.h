@@ -118,6 +118,7 @@ int		 config_load_options(struct config *,
 		    const struct daemon_options *);
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
+int		 config_parse_int(const char *, int, int);
 int		 config_parse_port(const char *);
 
 /* util.c */
