@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
+
+	/*
+	 * A pipelining client's input and replies go through buffers of up
+	 * to 128 KiB, allocated and freed batch after batch. With glibc's
+	 * default thresholds that memory went back to the kernel each time,
+	 * and W4 (1 KiB messages, 64 in flight) spent a third of its time in
+	 * page faults: 740 MB/s at 73% CPU, against 950 MB/s at 47% with
+	 * these (ref_epoll: 970 MB/s in the same run).
+	 */
+#ifdef M_MMAP_THRESHOLD
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+#endif
 
 	/* A peer that has gone must not kill us mid-write. */
 	signal(SIGPIPE, SIG_IGN);
