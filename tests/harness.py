@@ -136,10 +136,14 @@ def server_conf(**settings):
     port = 0 and address = "127.0.0.1" unless given; a setting given as None
     is left out (so the daemon's default applies). One setting per line, in
     the order given, after the group's opening two lines, so the line of
-    the k-th setting (from 0) is 3 + k.
+    the k-th setting (from 0) is 3 + k. $SEQECHO_TEST_WORKERS, when set,
+    adds workers = N last unless the test sets workers itself.
     """
     s = {"port": 0, "address": "127.0.0.1"}
     s.update(settings)
+    # CI runs the suite once per worker count; last, so lines stay put.
+    if os.environ.get("SEQECHO_TEST_WORKERS"):
+        s.setdefault("workers", int(os.environ["SEQECHO_TEST_WORKERS"]))
     lines = ["server:", "{"]
     for k, v in s.items():
         if v is not None:
