@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static void	usage(void) __attribute__((noreturn));
 static void	signal_callback(evutil_socket_t, short, void *);
 static int	detach_begin(void);
 static void	detach_finish(int);
-static void	pidfile_write(const char *);
+static char	*pidfile_write(const char *);
 
 static struct server	*server;
 
@@ -43,6 +44,7 @@ main(int argc, char **argv)
 	struct daemon_options	 opts = { SEQECHO_CONF, 1, NULL, -1, 0 };
 	struct config		 cfg;
 	struct event_base	*base;
+	char			*pidfile = NULL;
 	struct event		*sigs[4];
 	int			 signos[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 	int			 ch, check = 0, detach = 0, ready_fd = -1;
@@ -134,7 +136,7 @@ main(int argc, char **argv)
 	server_notify("READY=1");
 	if (detach) {
 		if (cfg.pidfile[0] != '\0')
-			pidfile_write(cfg.pidfile);
+			pidfile = pidfile_write(cfg.pidfile);
 		detach_finish(ready_fd);
 	}
 
@@ -145,8 +147,10 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof signos / sizeof signos[0]; i++)
 		event_free(sigs[i]);
 	event_base_free(base);
-	if (detach && cfg.pidfile[0] != '\0')
-		unlink(cfg.pidfile);
+	if (pidfile != NULL) {
+		unlink(pidfile);
+		free(pidfile);
+	}
 	config_free(&cfg);
 	libevent_global_shutdown();
 	return (0);
@@ -220,14 +224,24 @@ detach_finish(int ready_fd)
 	close(ready_fd);
 }
 
-static void
+/*
+ * Write our pid; returns the file's absolute path, to remove it at exit
+ * after the chdir("/") of detaching.
+ */
+static char *
 pidfile_write(const char *path)
 {
 	FILE	*f;
+	char	 cwd[PATH_MAX], *abs;
 
 	if ((f = fopen(path, "w")) == NULL)
 		fatal("pidfile %s", path);
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) == EOF)
 		fatal("pidfile %s", path);
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return (xstrdup(path));
+	abs = xmalloc(strlen(cwd) + strlen(path) + 2);
+	sprintf(abs, "%s/%s", cwd, path);
+	return (abs);
 }
