@@ -375,6 +375,7 @@ server_reload(struct server *s)
 {
 	struct config	new;
 	size_t		i;
+	int		keep;
 
 	if (s->stopping)
 		return;
@@ -395,14 +396,13 @@ server_reload(struct server *s)
 		free(new.pidfile);
 		new.pidfile = xstrdup(s->cfg->pidfile);
 	}
-	if (s->activated) {
-		/* systemd owns the sockets: the file's addresses do not apply. */
-		config_set_address(&new, s->cfg->addresses[0]);
-		for (i = 1; i < s->cfg->naddresses; i++)
-			config_add_address(&new, s->cfg->addresses[i]);
-		new.port = s->cfg->port;
-	} else if (server_rebind(s, &new) == -1) {
+	/* systemd owns activated sockets: the file's addresses do not apply. */
+	keep = s->activated;
+	if (!keep && server_rebind(s, &new) == -1) {
 		log_warnx("keeping the listeners of the running configuration");
+		keep = 1;
+	}
+	if (keep) {
 		config_set_address(&new, s->cfg->addresses[0]);
 		for (i = 1; i < s->cfg->naddresses; i++)
 			config_add_address(&new, s->cfg->addresses[i]);

@@ -4,6 +4,7 @@ connections, open ones carry on, a bad file is logged and the running
 configuration kept, and the listeners stay put unless the file moves them."""
 
 import signal
+import socket
 import time
 
 import harness
@@ -80,6 +81,28 @@ def test_port_change_moves_listener():
         old.sendall(b"c\n")
         check_eq(read_lines(old, 1), [b"1c"], "open connection still served")
         old.close()
+
+
+def test_unbindable_port_keeps_old_listener():
+    # The new port is taken by someone else: the reload logs the bind
+    # error, keeps the old listener, and the rest of the file still applies.
+    p1 = free_port()
+    busy = socket.socket()
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    p2 = busy.getsockname()[1]
+    try:
+        with Daemon(server_conf(port=p1)) as d:
+            mark = d.mark()
+            reload(d, server_conf(port=p2, separator="="))
+            d.wait_log(r"bind 127\.0\.0\.1:%d: Address already in use" % p2,
+                       since=mark)
+            d.wait_log(r"keeping the listeners", since=mark)
+            check_eq(send_recv_all(p1, b"x\n"), b"0=x\n",
+                     "old port, new separator")
+    finally:
+        busy.close()
 
 
 def test_p_option_survives_reload():
