@@ -75,7 +75,7 @@ static void	conn_write_callback(struct bufferevent *, void *);
 static void	conn_event_callback(struct bufferevent *, short, void *);
 static void	conn_timer_callback(evutil_socket_t, short, void *);
 static void	conn_read_more(struct conn *);
-static int	conn_join_line(struct conn *, size_t, size_t, int);
+static int	conn_join_line(struct conn *, size_t, int);
 static void	conn_process(struct conn *, int);
 static void	conn_answer(struct conn *, enum proto_stop);
 static void	conn_set_state(struct conn *, enum conn_state);
@@ -270,7 +270,7 @@ conn_process(struct conn *c, int at_eof)
 		    PROTO_FRAMING_LINE && (at_eof ||
 		    memchr((char *)iv.iov_base + c->proto.scanned, '\n',
 		    iv.iov_len - c->proto.scanned) == NULL) &&
-		    conn_join_line(c, iv.iov_len, len, at_eof))
+		    conn_join_line(c, len, at_eof))
 			continue;
 
 		want = iv.iov_len + proto_reply_max(&c->proto) + 1024;
@@ -330,43 +330,26 @@ conn_process(struct conn *c, int at_eof)
 
 /*
  * The first chunk of input ends in the middle of a line: make that line
- * contiguous, and no more, so that the rest of the input is not copied.
- * Without a LF in sight, gather up to max_line + 2 bytes, enough for the
- * protocol to tell a long line from a CRLF-terminated one of max_line.
- * Returns 0 when the first chunk is already as long as that.
+ * contiguous, and no more, so that the rest of the input is not copied
+ * (proto_join_size says how much). Returns 0 when there is nothing to join.
  */
 static int
-conn_join_line(struct conn *c, size_t first, size_t len, int at_eof)
+conn_join_line(struct conn *c, size_t len, int at_eof)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	struct evbuffer_iovec	 v[16];
-	const char		*lf;
-	size_t			 want = 0, off, limit;
+	struct iovec		 iov[16];
+	size_t			 want;
 	int			 i, n;
 
-	limit = c->proto.max_line + 2;
-	if (at_eof)
-		want = len;
-	else {
-		n = evbuffer_peek(in, -1, NULL, v, 16);
-		if (n > 16)
-			n = 16;
-		off = v[0].iov_len;
-		for (i = 1; i < n && off < limit; i++) {
-			lf = memchr(v[i].iov_base, '\n', v[i].iov_len);
-			if (lf != NULL) {
-				want = off + (size_t)(lf - (char *)v[i].iov_base)
-				    + 1;
-				break;
-			}
-			off += v[i].iov_len;
-		}
-		if (want == 0 || want > limit)
-			want = limit;
-		if (want > len)
-			want = len;
+	n = evbuffer_peek(in, -1, NULL, v, 16);
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
 	}
-	if (want <= first)
+	if ((want = proto_join_size(&c->proto, iov, n, len, at_eof)) == 0)
 		return (0);
 	if (evbuffer_pullup(in, (ssize_t)want) == NULL)
 		fatalx("out of memory");

@@ -166,3 +166,39 @@ proto_finish(struct proto *p, const char *in, size_t inlen, char *out,
 	p->scanned = 0;
 	return (PROTO_MORE);
 }
+
+/*
+ * The first of the input's n chunks (len bytes in all) ends inside a line:
+ * how many bytes, from the start, to make contiguous. Through the first LF
+ * in the chunks that follow, or max_line + 2 when none is in sight, enough
+ * to tell a line over max_line from a CRLF-terminated one of max_line; all
+ * of it at end of stream. 0 when the first chunk already holds that much.
+ */
+size_t
+proto_join_size(const struct proto *p, const struct iovec *v, int n,
+    size_t len, int at_eof)
+{
+	const char	*lf;
+	size_t		 want = 0, off, limit = p->max_line + 2;
+	int		 i;
+
+	if (at_eof)
+		want = len;
+	else {
+		off = v[0].iov_len;
+		for (i = 1; i < n && off < limit; i++) {
+			lf = memchr(v[i].iov_base, '\n', v[i].iov_len);
+			if (lf != NULL) {
+				want = off + (size_t)(lf - (char *)v[i].iov_base)
+				    + 1;
+				break;
+			}
+			off += v[i].iov_len;
+		}
+		if (want == 0 || want > limit)
+			want = limit;
+		if (want > len)
+			want = len;
+	}
+	return (want <= v[0].iov_len ? 0 : want);
+}

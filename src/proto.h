@@ -5,6 +5,8 @@
 #ifndef SEQECHO_PROTO_H
 #define SEQECHO_PROTO_H
 
+#include <sys/uio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +51,7 @@ enum proto_stop	proto_process(struct proto *, const char *, size_t,
 enum proto_stop	proto_finish(struct proto *, const char *, size_t,
 		    char *, size_t, struct proto_result *);
 size_t		proto_format_serial(uint64_t, char *);
+size_t		proto_join_size(const struct proto *, const struct iovec *,
+		    int, size_t, int);
 
 #endif

@@ -742,6 +742,40 @@ test_scan_resumes_after_lines(void **state)
 	assert_true(p.scanned <= 2);
 }
 
+/* How much of a straddling line is joined: through the next LF only. */
+static void
+test_join_size(void **state)
+{
+	struct proto	p;
+	struct iovec	v[3];
+	char		a[] = "ab", b[] = "cd\nef", c[] = "ghijklmnop";
+
+	(void)state;
+	proto_init(&p, PROTO_FRAMING_LINE, 8, "");
+	v[0].iov_base = a;
+	v[0].iov_len = 2;
+	v[1].iov_base = b;
+	v[1].iov_len = 5;
+	v[2].iov_base = c;
+	v[2].iov_len = 10;
+	/* "ab" + "cd\n": the line and its LF, not the rest. */
+	assert_int_equal(proto_join_size(&p, v, 3, 17, 0), 5);
+	/* No LF in sight: max_line + 2, to tell a long line from CRLF. */
+	v[1].iov_base = c;
+	v[1].iov_len = 10;
+	assert_int_equal(proto_join_size(&p, v, 2, 12, 0), 10);
+	/* ... but never more than there is. */
+	v[1].iov_len = 3;
+	assert_int_equal(proto_join_size(&p, v, 2, 5, 0), 5);
+	v[1].iov_len = 10;
+	/* At end of stream, everything. */
+	assert_int_equal(proto_join_size(&p, v, 2, 12, 1), 12);
+	/* The first chunk already as long as the limit: nothing to join. */
+	v[0].iov_base = c;
+	v[0].iov_len = 10;
+	assert_int_equal(proto_join_size(&p, v, 2, 20, 0), 0);
+}
+
 int
 main(void)
 {
@@ -776,6 +810,7 @@ main(void)
 		cmocka_unit_test(test_long_line_in_small_pieces),
 		cmocka_unit_test(test_scan_never_rereads),
 		cmocka_unit_test(test_scan_resumes_after_lines),
+		cmocka_unit_test(test_join_size),
 	};
 
 	return (cmocka_run_group_tests_name("proto", tests, NULL, NULL));

@@ -210,38 +210,25 @@ stream_pullup(struct stream *s, size_t want)
 }
 
 /*
- * conn_join_line: the first chunk ends in the middle of a line; make that
- * line contiguous (up to the first LF in the next 15 chunks), or, with no
- * LF in sight, max_line + 2 bytes; everything at the end of stream.
- * Returns 0 when the first chunk is already that long.
+ * conn_join_line: the first chunk ends in the middle of a line; join as
+ * much as proto_join_size says, from at most the first 16 chunks as the
+ * daemon peeks them. Returns 0 when there is nothing to join.
  */
 static int
-join_line(const struct conn *c, struct stream *s, size_t first, size_t len,
-    int at_eof)
+join_line(const struct conn *c, struct stream *s, size_t len, int at_eof)
 {
-	const char	*base = s->buf + s->consumed, *lf;
-	size_t		 want = 0, off, limit, i, n;
+	struct iovec	 v[16];
+	char		*base = s->buf + s->consumed;
+	size_t		 want, off = 0;
+	int		 i, n;
 
-	limit = c->proto.max_line + 2;
-	if (at_eof)
-		want = len;
-	else {
-		n = s->nchunks < 16 ? s->nchunks : 16;
-		off = s->chunks[0];
-		for (i = 1; i < n && off < limit; i++) {
-			lf = memchr(base + off, '\n', s->chunks[i]);
-			if (lf != NULL) {
-				want = (size_t)(lf - base) + 1;
-				break;
-			}
-			off += s->chunks[i];
-		}
-		if (want == 0 || want > limit)
-			want = limit;
-		if (want > len)
-			want = len;
+	n = s->nchunks < 16 ? (int)s->nchunks : 16;
+	for (i = 0; i < n; i++) {
+		v[i].iov_base = base + off;
+		v[i].iov_len = s->chunks[i];
+		off += s->chunks[i];
 	}
-	if (want <= first)
+	if ((want = proto_join_size(&c->proto, v, n, len, at_eof)) == 0)
 		return (0);
 	stream_pullup(s, want);
 	return (1);
@@ -273,7 +260,7 @@ conn_process(struct conn *c, struct stream *s, int at_eof,
 		if (ivlen < len && c->proto.framing == PROTO_FRAMING_LINE &&
 		    (at_eof || memchr(s->buf + s->consumed + c->proto.scanned,
 		    '\n', ivlen - c->proto.scanned) == NULL) &&
-		    join_line(c, s, ivlen, len, at_eof))
+		    join_line(c, s, len, at_eof))
 			continue;
 
 		/* Exactly sized copies, so ASan sees any overrun. */
