@@ -173,19 +173,12 @@ listeners_free(struct listeners *ls)
 int
 server_listen(struct server *s)
 {
-	size_t	i;
 	int	n;
 
 	if ((n = server_inherit(s)) != 0)
 		return (n > 0 ? 0 : -1);
-	for (i = 0; i < s->cfg->naddresses; i++) {
-		if (server_bind(s, &s->listeners, s->cfg->addresses[i],
-		    s->cfg->port) == -1) {
-			listeners_free(&s->listeners);
-			return (-1);
-		}
-	}
-	return (0);
+	/* From no listeners, a rebind binds every address or none. */
+	return (server_rebind(s, s->cfg));
 }
 
 /*
