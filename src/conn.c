@@ -21,7 +21,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "seqecho.h"
+#include "seqechod.h"
 
 /* Bytes read from a socket at a time: fewer, larger reads go faster. */
 #define CONN_READ_MAX		(64 * 1024)
@@ -46,6 +46,7 @@ struct conn {
 	struct worker		*worker;
 	struct bufferevent	*bev;
 	struct event		*timer;
+	struct evbuffer_cb_entry *output_cb;
 	struct stats		*stats;
 	struct proto		 proto;
 
@@ -55,8 +56,10 @@ struct conn {
 	int			 flags;
 	int			 idle_timeout;
 
+	int			 fd;
 	struct timeval		 started;
 	struct timeval		 last_message;
+	struct timeval		 last_write;	/* output taken by the kernel */
 	uint64_t		 messages;
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
@@ -78,12 +81,15 @@ static void	conn_read_more(struct conn *);
 static int	conn_join_line(struct conn *, size_t, int);
 static void	conn_process(struct conn *, int);
 static void	conn_answer(struct conn *, enum proto_stop);
+static void	conn_output_callback(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 static void	conn_set_state(struct conn *, enum conn_state);
-static void	conn_close(struct conn *, enum conn_reason, const char *);
+static void	conn_start_close(struct conn *, enum conn_reason,
+		    const char *);
 static void	conn_flush(struct conn *);
 static void	conn_flushed(struct conn *);
 static void	conn_arm_timer(struct conn *, int);
-static void	conn_free(struct conn *);
+static void	conn_free(struct conn *, enum conn_reason);
 
 const char *
 conn_reason_name(enum conn_reason reason)
@@ -96,66 +102,83 @@ conn_reason_name(enum conn_reason reason)
  * set up, so that its error line goes out through the same careful close.
  */
 void
-conn_new(struct worker *worker, struct event_base *base,
-    struct conn_list *list, struct stats *stats, int fd,
-    const struct sockaddr *sa, uint64_t id, int over_limit,
-    const struct conn_params *params)
+conn_new(struct worker *worker, const struct accepted *a)
 {
-	struct conn	*c;
-	int		 one = 1;
+	struct event_base	*base = worker_base(worker);
+	struct conn		*c;
+	int			 one = 1;
 
 	c = xcalloc(1, sizeof *c);
 	c->worker = worker;
-	c->stats = stats;
-	c->id = id;
-	c->idle_timeout = params->idle_timeout;
-	proto_init(&c->proto, params->framing, params->max_line,
-	    params->separator);
-	addr_format(sa, c->peer, sizeof c->peer);
+	c->stats = worker_stats(worker);
+	c->id = a->id;
+	c->fd = a->fd;
+	c->idle_timeout = a->params.idle_timeout;
+	proto_init(&c->proto, a->params.framing, a->params.max_line,
+	    a->params.separator);
+	addr_format((const struct sockaddr *)&a->peer, c->peer,
+	    sizeof c->peer);
 	event_base_gettimeofday_cached(base, &c->started);
-	c->last_message = c->started;
+	c->last_message = c->last_write = c->started;
+
+	LIST_INSERT_HEAD(worker_conns(worker), c, entry);
+	STAT_ADD(c->stats->conns_total, 1);
+	if (!a->over_limit) {
+		c->flags |= CONN_COUNTED;
+		STAT_ADD(c->stats->conns_now, 1);
+	}
+	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
+	    c->peer);
 
 	/* Replies are small and must not wait for Nagle. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-	c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->bev = bufferevent_socket_new(base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	c->timer = evtimer_new(base, conn_timer_callback, c);
+	if (c->bev == NULL || c->timer == NULL) {
 		log_warnx("conn %llu: cannot set up a buffer",
-		    (unsigned long long)id);
-		close(fd);
-		free(c);
-		worker_conn_closed(worker, !over_limit);
+		    (unsigned long long)c->id);
+		conn_free(c, REASON_ERROR);
 		return;
 	}
 	/* In segment mode one read is one message, so reads are capped. */
-	if (params->framing == PROTO_FRAMING_SEGMENT)
-		bufferevent_set_max_single_read(c->bev, params->max_line);
+	if (a->params.framing == PROTO_FRAMING_SEGMENT)
+		bufferevent_set_max_single_read(c->bev, a->params.max_line);
 	else
 		bufferevent_set_max_single_read(c->bev, CONN_READ_MAX);
 	bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
 	bufferevent_setcb(c->bev, conn_read_callback, conn_write_callback,
 	    conn_event_callback, c);
-	c->timer = evtimer_new(base, conn_timer_callback, c);
-	if (c->timer == NULL)
-		fatalx("cannot create a timer");
-
-	LIST_INSERT_HEAD(list, c, entry);
-	STAT_ADD(stats->conns_total, 1);
-	if (!over_limit) {
-		c->flags |= CONN_COUNTED;
-		STAT_ADD(stats->conns_now, 1);
+	c->output_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    conn_output_callback, c);
+	if (c->output_cb == NULL) {
+		conn_free(c, REASON_ERROR);
+		return;
 	}
-	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
-	    c->peer);
 
 	/* EV_WRITE (on by default) only while output is left: conn_flush. */
 	bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
-	if (over_limit) {
-		conn_close(c, REASON_FULL, PROTO_ERR_TOO_MANY);
+	if (a->over_limit) {
+		conn_start_close(c, REASON_FULL, PROTO_ERR_TOO_MANY);
 		return;
 	}
 	conn_arm_timer(c, c->idle_timeout);
+}
+
+/*
+ * The kernel took some of our output: the client is reading. A throttled
+ * connection's idle clock runs from here (design rule 8).
+ */
+static void
+conn_output_callback(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)out;
+	if (info->n_deleted > 0)
+		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
+		    &c->last_write);
 }
 
 /* Change state; the one place that does, so the debug log shows each. */
@@ -205,7 +228,7 @@ conn_read_callback(struct bufferevent *bev, void *arg)
  * waiting: read it now, up to CONN_READ_MAX. A short read means the
  * socket is empty, so this costs no extra call otherwise. End of stream
  * and errors are left for the bufferevent's next read to report.
- * Measured with ../shared/bench W4 (1 KiB messages, 64 in flight).
+ * Measured with 1 KiB messages, 64 in flight on each connection.
  */
 static void
 conn_read_more(struct conn *c)
@@ -296,7 +319,7 @@ conn_process(struct conn *c, int at_eof)
 			break;
 		}
 		if (at_eof) {
-			conn_close(c, REASON_EOF, NULL);
+			conn_start_close(c, REASON_EOF, NULL);
 			break;
 		}
 		if (r.consumed == 0)
@@ -361,9 +384,9 @@ static void
 conn_answer(struct conn *c, enum proto_stop stop)
 {
 	if (stop == PROTO_BYE)
-		conn_close(c, REASON_BYE, NULL);
+		conn_start_close(c, REASON_BYE, NULL);
 	else
-		conn_close(c, REASON_TOO_LONG, PROTO_ERR_TOO_LONG);
+		conn_start_close(c, REASON_TOO_LONG, PROTO_ERR_TOO_LONG);
 }
 
 /*
@@ -371,7 +394,7 @@ conn_answer(struct conn *c, enum proto_stop stop)
  * queued, drop the rest of the input, and close once the output drains.
  */
 static void
-conn_close(struct conn *c, enum conn_reason reason, const char *errline)
+conn_start_close(struct conn *c, enum conn_reason reason, const char *errline)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
@@ -446,12 +469,8 @@ conn_flushed(struct conn *c)
 	if (!(c->flags & CONN_PEER_EOF) &&
 	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 		c->flags |= CONN_PEER_EOF;
-	if (c->flags & CONN_PEER_EOF) {
-		conn_free(c);
-		return;
-	}
-	if (shutdown(fd, SHUT_WR) == -1) {
-		conn_free(c);
+	if ((c->flags & CONN_PEER_EOF) || shutdown(fd, SHUT_WR) == -1) {
+		conn_free(c, c->reason);
 		return;
 	}
 	c->flags |= CONN_SERVER_FIRST;
@@ -486,6 +505,7 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 	size_t		 len;
+	int		 error;
 
 	if (what & BEV_EVENT_EOF) {
 		c->flags |= CONN_PEER_EOF;
@@ -496,29 +516,34 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 		case CONN_CLOSING:
 			break;		/* the write callback finishes */
 		case CONN_LINGER:
-			conn_free(c);
+			conn_free(c, c->reason);
 			break;
 		}
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		/* A write to a peer that reset gives EPIPE: a reset too. */
-		if (c->state == CONN_READING)
-			c->reason = errno == ECONNRESET || errno == EPIPE ?
-			    REASON_RESET : REASON_ERROR;
+		/* libevent keeps the socket's error here, not always in errno. */
+		error = EVUTIL_SOCKET_ERROR();
 		len = evbuffer_get_length(bufferevent_get_output(bev));
 		log_debug("conn %llu: %s, %zu bytes unsent",
-		    (unsigned long long)c->id, strerror(errno), len);
-		c->flags |= CONN_PEER_EOF;
-		conn_free(c);
+		    (unsigned long long)c->id, evutil_socket_error_to_string(error),
+		    len);
+		/* A write to a peer that reset gives EPIPE: a reset too. */
+		if (error == ECONNRESET || error == EPIPE)
+			c->flags |= CONN_PEER_EOF;
+		conn_free(c, error == ECONNRESET || error == EPIPE ?
+		    REASON_RESET : REASON_ERROR);
 	}
 }
 
 /*
  * In READING the timer is the idle timeout, counted from the last
  * complete message and re-armed lazily (bufferevent timeouts restart on
- * every byte, so a client dribbling bytes would never time out). In
- * CLOSING it bounds a flush that makes no progress; in LINGER, the wait.
+ * every byte, so a client dribbling bytes would never time out). While
+ * throttled it counts from the last write the kernel took instead, and
+ * a client that has read nothing for that long is dropped at once: an
+ * ERR line queued behind output it does not read would never reach it.
+ * In CLOSING it bounds a flush that makes no progress; in LINGER, the wait.
  */
 static void
 conn_timer_callback(evutil_socket_t fd, short what, void *arg)
@@ -534,13 +559,22 @@ conn_timer_callback(evutil_socket_t fd, short what, void *arg)
 		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 		    &now);
 		due = c->last_message;
+		if ((c->flags & CONN_PAUSED) &&
+		    timercmp(&c->last_write, &due, >))
+			due = c->last_write;
 		due.tv_sec += c->idle_timeout;
 		if (timercmp(&now, &due, <)) {
 			timersub(&due, &now, &due);
 			evtimer_add(c->timer, &due);
 			return;
 		}
-		conn_close(c, REASON_TIMEOUT, PROTO_ERR_IDLE);
+		if (c->flags & CONN_PAUSED) {
+			log_info("conn %llu: %zu bytes unsent, client not "
+			    "reading", (unsigned long long)c->id,
+			    evbuffer_get_length(bufferevent_get_output(c->bev)));
+			conn_free(c, REASON_TIMEOUT);
+		} else
+			conn_start_close(c, REASON_TIMEOUT, PROTO_ERR_IDLE);
 		break;
 	case CONN_CLOSING:
 		len = evbuffer_get_length(bufferevent_get_output(c->bev));
@@ -555,22 +589,30 @@ conn_timer_callback(evutil_socket_t fd, short what, void *arg)
 		}
 		log_info("conn %llu: %zu bytes unsent, client not reading",
 		    (unsigned long long)c->id, len);
-		conn_free(c);
+		conn_free(c, c->reason);
 		break;
 	case CONN_LINGER:
-		conn_free(c);
+		conn_free(c, c->reason);
 		break;
 	}
 }
 
-/* Log the connection's summary and release it. */
+/*
+ * The one exit: log the connection's summary, count it and release it.
+ * A connection already closing keeps the reason its close began with.
+ * Unless the peer's FIN or RST came first, the server is closing first.
+ */
 static void
-conn_free(struct conn *c)
+conn_free(struct conn *c, enum conn_reason reason)
 {
 	struct timeval	now, took;
 	int		counted = c->flags & CONN_COUNTED;
 
-	event_base_gettimeofday_cached(bufferevent_get_base(c->bev), &now);
+	if (c->state == CONN_READING)
+		c->reason = reason;
+	if (!(c->flags & CONN_PEER_EOF))
+		c->flags |= CONN_SERVER_FIRST;
+	event_base_gettimeofday_cached(worker_base(c->worker), &now);
 	timersub(&now, &c->started, &took);
 	log_info("conn %llu closed peer=%s messages=%llu in=%llu out=%llu "
 	    "duration=%ld.%03lds first=%s reason=%s",
@@ -590,8 +632,15 @@ conn_free(struct conn *c)
 		STAT_ADD(c->stats->conns_now, -1);
 
 	LIST_REMOVE(c, entry);
-	event_free(c->timer);
-	bufferevent_free(c->bev);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->output_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev),
+		    c->output_cb);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else
+		close(c->fd);
 	worker_conn_closed(c->worker, counted);
 	free(c);
 }
@@ -613,7 +662,7 @@ conn_shutdown_all(struct conn_list *list)
 		c->flags |= CONN_DRAINING;
 		conn_process(c, 0);
 		if (c->state == CONN_READING)
-			conn_close(c, REASON_SHUTDOWN, PROTO_ERR_SHUTDOWN);
+			conn_start_close(c, REASON_SHUTDOWN, PROTO_ERR_SHUTDOWN);
 	}
 }
 
@@ -624,8 +673,6 @@ conn_free_all(struct conn_list *list)
 	struct conn	*c;
 
 	while ((c = LIST_FIRST(list)) != NULL) {
-		if (c->state == CONN_READING)
-			c->reason = REASON_SHUTDOWN;
-		conn_free(c);
+		conn_free(c, REASON_SHUTDOWN);
 	}
 }

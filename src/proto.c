@@ -102,6 +102,11 @@ proto_process(struct proto *p, const char *in, size_t inlen, char *out,
 		return (PROTO_MORE);
 	}
 
+	/* A caller with nothing buffered may pass in = NULL. */
+	if (inlen == 0) {
+		p->scanned = 0;
+		return (PROTO_MORE);
+	}
 	for (;;) {
 		line = in + r->consumed;
 		left = inlen - r->consumed;
@@ -148,10 +153,10 @@ proto_finish(struct proto *p, const char *in, size_t inlen, char *out,
 	stop = proto_process(p, in, inlen, out, outcap, r);
 	if (stop != PROTO_MORE || p->framing == PROTO_FRAMING_SEGMENT)
 		return (stop);
+	if (inlen == r->consumed)
+		return (PROTO_MORE);
 	in += r->consumed;
 	inlen -= r->consumed;
-	if (inlen == 0)
-		return (PROTO_MORE);
 	if (inlen > p->max_line)
 		return (PROTO_TOO_LONG);
 	if (proto_is_bye(in, inlen)) {

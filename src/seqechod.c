@@ -20,7 +20,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "seqecho.h"
+#include "seqechod.h"
 
 static void	usage(void) __attribute__((noreturn));
 static void	signal_callback(evutil_socket_t, short, void *);
@@ -104,7 +104,7 @@ main(int argc, char **argv)
 	 * default thresholds that memory went back to the kernel each time,
 	 * and W4 (1 KiB messages, 64 in flight) spent a third of its time in
 	 * page faults: 740 MB/s at 73% CPU, against 950 MB/s at 47% with
-	 * these (ref_epoll: 970 MB/s in the same run).
+	 * these (bench/RESULTS.md has the runs).
 	 */
 #ifdef M_MMAP_THRESHOLD
 	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);

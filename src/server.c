@@ -33,7 +33,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "seqecho.h"
+#include "seqechod.h"
 
 /* Descriptors kept beyond max_connections for listeners, logs, files. */
 #define FD_RESERVE		32
@@ -415,16 +415,22 @@ server_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct server	*s = arg;
 	struct worker	*w;
-	int		 over_limit;
+	struct accepted	 a;
 
 	(void)lev;
-	over_limit = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
+	memset(&a, 0, sizeof a);
+	a.fd = fd;
+	if (salen > (int)sizeof a.peer)
+		salen = sizeof a.peer;
+	memcpy(&a.peer, sa, (size_t)salen);
+	a.id = ++s->next_id;
+	a.over_limit = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
 	    s->cfg->max_connections;
-	if (!over_limit)
+	if (!a.over_limit)
 		__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+	a.params = s->params;
 	w = s->workers[s->next_worker++ % (unsigned)s->nworkers];
-	worker_hand(w, fd, sa, (socklen_t)salen, ++s->next_id, over_limit,
-	    &s->params);
+	worker_hand(w, &a);
 }
 
 /*

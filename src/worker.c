@@ -15,15 +15,11 @@
 
 #include <event2/event.h>
 
-#include "seqecho.h"
+#include "seqechod.h"
 
 struct handoff {
 	STAILQ_ENTRY(handoff)	 entry;
-	int			 fd;
-	struct sockaddr_storage	 ss;
-	uint64_t		 id;
-	int			 over_limit;
-	struct conn_params	 params;
+	struct accepted		 a;
 };
 STAILQ_HEAD(handoff_queue, handoff);
 
@@ -102,26 +98,17 @@ worker_main(void *arg)
 
 /* Give an accepted socket to a worker; called on the main thread. */
 void
-worker_hand(struct worker *w, int fd, const struct sockaddr *sa,
-    socklen_t salen, uint64_t id, int over_limit,
-    const struct conn_params *params)
+worker_hand(struct worker *w, const struct accepted *a)
 {
 	struct handoff	*h;
 
 	if (!w->own_thread) {
 		w->nconns++;
-		conn_new(w, w->base, &w->conns, &w->stats, fd, sa, id,
-		    over_limit, params);
+		conn_new(w, a);
 		return;
 	}
 	h = xcalloc(1, sizeof *h);
-	h->fd = fd;
-	if (salen > (socklen_t)sizeof h->ss)
-		salen = sizeof h->ss;
-	memcpy(&h->ss, sa, salen);
-	h->id = id;
-	h->over_limit = over_limit;
-	h->params = *params;
+	h->a = *a;
 	pthread_mutex_lock(&w->lock);
 	STAILQ_INSERT_TAIL(&w->queue, h, entry);
 	pthread_mutex_unlock(&w->lock);
@@ -143,9 +130,7 @@ worker_take(struct worker *w)
 	while ((h = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
 		w->nconns++;
-		conn_new(w, w->base, &w->conns, &w->stats, h->fd,
-		    (struct sockaddr *)&h->ss, h->id, h->over_limit,
-		    &h->params);
+		conn_new(w, &h->a);
 		free(h);
 	}
 }
@@ -234,7 +219,7 @@ worker_free(struct worker *w)
 	conn_free_all(&w->conns);
 	while ((h = STAILQ_FIRST(&w->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&w->queue, entry);
-		close(h->fd);
+		close(h->a.fd);
 		free(h);
 	}
 	event_free(w->wake);
@@ -261,4 +246,23 @@ worker_add_stats(struct worker *w, struct stats *sum)
 	sum->server_first += STAT_READ(w->stats.server_first);
 	for (i = 0; i < REASON_COUNT; i++)
 		sum->reasons[i] += STAT_READ(w->stats.reasons[i]);
+}
+
+/* What a connection of this worker runs on and counts into. */
+struct event_base *
+worker_base(struct worker *w)
+{
+	return (w->base);
+}
+
+struct stats *
+worker_stats(struct worker *w)
+{
+	return (&w->stats);
+}
+
+struct conn_list *
+worker_conns(struct worker *w)
+{
+	return (&w->conns);
 }

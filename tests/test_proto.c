@@ -96,6 +96,27 @@ test_nothing(void **state)
 	assert_int_equal(p.serial, 0);
 }
 
+/* conn.c passes NULL when its input buffer is empty. */
+static void
+test_nothing_null(void **state)
+{
+	struct proto		p;
+	struct proto_result	r;
+
+	(void)state;
+	proto_init(&p, PROTO_FRAMING_LINE, 4096, "");
+	assert_int_equal(proto_process(&p, NULL, 0, out, sizeof out, &r),
+	    PROTO_MORE);
+	assert_int_equal(r.consumed, 0);
+	assert_int_equal(proto_finish(&p, NULL, 0, out, sizeof out, &r),
+	    PROTO_MORE);
+	assert_int_equal(r.produced, 0);
+	proto_init(&p, PROTO_FRAMING_SEGMENT, 4096, "");
+	assert_int_equal(proto_finish(&p, NULL, 0, out, sizeof out, &r),
+	    PROTO_MORE);
+	assert_int_equal(p.serial, 0);
+}
+
 static void
 test_crlf(void **state)
 {
@@ -783,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_two_lines),
 		cmocka_unit_test(test_partial_line_waits),
 		cmocka_unit_test(test_nothing),
+		cmocka_unit_test(test_nothing_null),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_cr_then_lf_later),
 		cmocka_unit_test(test_nul_bytes),
