@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -46,7 +47,6 @@ struct conn {
 	struct worker		*worker;
 	struct bufferevent	*bev;
 	struct event		*timer;
-	struct evbuffer_cb_entry *output_cb;
 	struct stats		*stats;
 	struct proto		 proto;
 
@@ -59,7 +59,8 @@ struct conn {
 	int			 fd;
 	struct timeval		 started;
 	struct timeval		 last_message;
-	struct timeval		 last_write;	/* output taken by the kernel */
+	struct timeval		 last_taken;	/* throttled: client last read */
+	uint64_t		 taken;		/* bytes it had read by then */
 	uint64_t		 messages;
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
@@ -81,8 +82,10 @@ static void	conn_read_more(struct conn *);
 static int	conn_join_line(struct conn *, size_t, int);
 static void	conn_process(struct conn *, int);
 static void	conn_answer(struct conn *, enum proto_stop);
-static void	conn_output_callback(struct evbuffer *,
-		    const struct evbuffer_cb_info *, void *);
+static void	conn_pause(struct conn *);
+static int	conn_idle_due(struct conn *, const struct timeval *,
+		    struct timeval *);
+static uint64_t	conn_taken(struct conn *);
 static void	conn_set_state(struct conn *, enum conn_state);
 static void	conn_start_close(struct conn *, enum conn_reason,
 		    const char *);
@@ -119,7 +122,7 @@ conn_new(struct worker *worker, const struct accepted *a)
 	addr_format((const struct sockaddr *)&a->peer, c->peer,
 	    sizeof c->peer);
 	event_base_gettimeofday_cached(base, &c->started);
-	c->last_message = c->last_write = c->started;
+	c->last_message = c->started;
 
 	LIST_INSERT_HEAD(worker_conns(worker), c, entry);
 	STAT_ADD(c->stats->conns_total, 1);
@@ -148,12 +151,6 @@ conn_new(struct worker *worker, const struct accepted *a)
 	bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
 	bufferevent_setcb(c->bev, conn_read_callback, conn_write_callback,
 	    conn_event_callback, c);
-	c->output_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
-	    conn_output_callback, c);
-	if (c->output_cb == NULL) {
-		conn_free(c, REASON_ERROR);
-		return;
-	}
 
 	/* EV_WRITE (on by default) only while output is left: conn_flush. */
 	bufferevent_disable(c->bev, EV_WRITE);
@@ -163,22 +160,6 @@ conn_new(struct worker *worker, const struct accepted *a)
 		return;
 	}
 	conn_arm_timer(c, c->idle_timeout);
-}
-
-/*
- * The kernel took some of our output: the client is reading. A throttled
- * connection's idle clock runs from here (design rule 8).
- */
-static void
-conn_output_callback(struct evbuffer *out, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)out;
-	if (info->n_deleted > 0)
-		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
-		    &c->last_write);
 }
 
 /* Change state; the one place that does, so the debug log shows each. */
@@ -329,11 +310,7 @@ conn_process(struct conn *c, int at_eof)
 			conn_flush(c);
 			if (evbuffer_get_length(out) <= CONN_OUTPUT_HIGH)
 				continue;
-			/* The client is not reading: stop reading it. */
-			c->flags |= CONN_PAUSED;
-			bufferevent_disable(c->bev, EV_READ);
-			bufferevent_setwatermark(c->bev, EV_WRITE,
-			    CONN_OUTPUT_LOW, 0);
+			conn_pause(c);
 		}
 	}
 	conn_flush(c);
@@ -349,6 +326,43 @@ conn_process(struct conn *c, int at_eof)
 		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 		    &c->last_message);
 	}
+}
+
+/*
+ * The client is not reading: stop reading it until its output falls to
+ * the low mark. Its idle clock now runs from what it reads (rule 8),
+ * sampled by the timer at least once a second.
+ */
+static void
+conn_pause(struct conn *c)
+{
+	c->flags |= CONN_PAUSED;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUTPUT_LOW, 0);
+	event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
+	    &c->last_taken);
+	c->taken = conn_taken(c);
+	if (c->idle_timeout > 0)
+		conn_arm_timer(c, 1);
+}
+
+/*
+ * Bytes of output the client has acknowledged: written to the socket less
+ * what its send queue still holds. The kernel wakes a writer only once a
+ * good part of a large send queue has gone, so a slow reader can go many
+ * seconds without our output shrinking while it reads all the time; its
+ * acknowledgements show every read.
+ */
+static uint64_t
+conn_taken(struct conn *c)
+{
+	size_t	unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
+	int	queued = 0;
+
+	if (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &queued) == -1 ||
+	    queued < 0)
+		queued = 0;
+	return (c->bytes_out - unsent - (uint64_t)queued);
 }
 
 /*
@@ -537,12 +551,41 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
+ * Whether the idle timeout has passed; if not, how long until the timer
+ * should look again (in wait). A throttled connection is looked at each
+ * second, to see whether the client has read since.
+ */
+static int
+conn_idle_due(struct conn *c, const struct timeval *now,
+    struct timeval *wait)
+{
+	struct timeval	from = c->last_message, one = { 1, 0 };
+	uint64_t	taken;
+
+	if (c->flags & CONN_PAUSED) {
+		if ((taken = conn_taken(c)) != c->taken) {
+			c->taken = taken;
+			c->last_taken = *now;
+		}
+		if (timercmp(&c->last_taken, &from, >))
+			from = c->last_taken;
+	}
+	from.tv_sec += c->idle_timeout;
+	if (!timercmp(now, &from, <))
+		return (1);
+	timersub(&from, now, wait);
+	if ((c->flags & CONN_PAUSED) && timercmp(wait, &one, >))
+		*wait = one;
+	return (0);
+}
+
+/*
  * In READING the timer is the idle timeout, counted from the last
  * complete message and re-armed lazily (bufferevent timeouts restart on
  * every byte, so a client dribbling bytes would never time out). While
- * throttled it counts from the last write the kernel took instead, and
- * a client that has read nothing for that long is dropped at once: an
- * ERR line queued behind output it does not read would never reach it.
+ * throttled it counts from the last read the client made instead, and a
+ * client that has read nothing for that long is dropped at once: an ERR
+ * line queued behind output it does not read would never reach it.
  * In CLOSING it bounds a flush that makes no progress; in LINGER, the wait.
  */
 static void
@@ -558,13 +601,7 @@ conn_timer_callback(evutil_socket_t fd, short what, void *arg)
 	case CONN_READING:
 		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 		    &now);
-		due = c->last_message;
-		if ((c->flags & CONN_PAUSED) &&
-		    timercmp(&c->last_write, &due, >))
-			due = c->last_write;
-		due.tv_sec += c->idle_timeout;
-		if (timercmp(&now, &due, <)) {
-			timersub(&due, &now, &due);
+		if (conn_idle_due(c, &now, &due) == 0) {
 			evtimer_add(c->timer, &due);
 			return;
 		}
@@ -634,9 +671,6 @@ conn_free(struct conn *c, enum conn_reason reason)
 	LIST_REMOVE(c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	if (c->output_cb != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev),
-		    c->output_cb);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	else

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -26,9 +27,14 @@ static void	usage(void) __attribute__((noreturn));
 static void	signal_callback(evutil_socket_t, short, void *);
 static int	detach_begin(void);
 static void	detach_finish(int);
-static char	*pidfile_write(const char *);
+static void	signals_block(int);
+static void	pidfile_write(const char *);
+static void	pidfile_remove(void);
 
 static struct server	*server;
+/* The pid file, absolute, held locked while we run; removed at exit. */
+static char		*pidfile_path;
+static const int	 signos[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
 
 static void
 usage(void)
@@ -44,9 +50,7 @@ main(int argc, char **argv)
 	struct daemon_options	 opts = { SEQECHO_CONF, 1, NULL, -1, 0 };
 	struct config		 cfg;
 	struct event_base	*base;
-	char			*pidfile = NULL;
-	struct event		*sigs[4];
-	int			 signos[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	struct event		*sigs[sizeof signos / sizeof signos[0]];
 	int			 ch, check = 0, detach = 0, ready_fd = -1;
 	size_t			 i;
 
@@ -89,6 +93,12 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
+	/*
+	 * Until the loop catches them, signals wait: a SIGHUP while starting
+	 * must not kill us. Threads started meanwhile keep them blocked, so
+	 * they all come to the main thread.
+	 */
+	signals_block(1);
 	log_init("seqechod", LOG_DEST_STDERR);
 	if (config_load_options(&cfg, &opts) == -1)
 		exit(1);
@@ -116,29 +126,29 @@ main(int argc, char **argv)
 	server_fd_limit(&cfg);
 
 	/* Fork before any event base exists; the parent waits for binding. */
-	if (detach)
+	if (detach) {
 		ready_fd = detach_begin();
+		if (cfg.pidfile[0] != '\0')
+			pidfile_write(cfg.pidfile);
+	}
 
 	if (evthread_use_pthreads() == -1)
 		fatalx("cannot set up libevent threads");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create an event base");
 	server = server_new(base, &cfg, &opts);
-	if (server_listen(server) == -1)
-		exit(1);
-
 	for (i = 0; i < sizeof signos / sizeof signos[0]; i++) {
 		sigs[i] = evsignal_new(base, signos[i], signal_callback, NULL);
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("cannot catch signal %d", signos[i]);
 	}
+	if (server_listen(server) == -1)
+		exit(1);
+	signals_block(0);
 
 	server_notify("READY=1");
-	if (detach) {
-		if (cfg.pidfile[0] != '\0')
-			pidfile = pidfile_write(cfg.pidfile);
+	if (detach)
 		detach_finish(ready_fd);
-	}
 
 	event_base_dispatch(base);
 
@@ -147,10 +157,6 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof signos / sizeof signos[0]; i++)
 		event_free(sigs[i]);
 	event_base_free(base);
-	if (pidfile != NULL) {
-		unlink(pidfile);
-		free(pidfile);
-	}
 	config_free(&cfg);
 	libevent_global_shutdown();
 	return (0);
@@ -224,24 +230,54 @@ detach_finish(int ready_fd)
 	close(ready_fd);
 }
 
+/* Hold back (or let through) the signals the loop handles. */
+static void
+signals_block(int block)
+{
+	sigset_t	set;
+	size_t		i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof signos / sizeof signos[0]; i++)
+		sigaddset(&set, signos[i]);
+	if (sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+}
+
 /*
- * Write our pid; returns the file's absolute path, to remove it at exit
- * after the chdir("/") of detaching.
+ * Write our pid, holding the file locked while we run so that a second
+ * daemon on the same file fails instead of overwriting it. The file is
+ * removed at any exit, fatal ones included.
  */
-static char *
+static void
 pidfile_write(const char *path)
 {
-	FILE	*f;
-	char	 cwd[PATH_MAX], *abs;
+	char	cwd[PATH_MAX], buf[32];
+	int	fd, len;
 
-	if ((f = fopen(path, "w")) == NULL)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
 		fatal("pidfile %s", path);
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) == EOF)
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("pidfile %s: in use by another seqechod", path);
 		fatal("pidfile %s", path);
+	}
 	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
-		return (xstrdup(path));
-	abs = xmalloc(strlen(cwd) + strlen(path) + 2);
-	sprintf(abs, "%s/%s", cwd, path);
-	return (abs);
+		pidfile_path = xstrdup(path);
+	else {
+		pidfile_path = xmalloc(strlen(cwd) + strlen(path) + 2);
+		sprintf(pidfile_path, "%s/%s", cwd, path);
+	}
+	atexit(pidfile_remove);
+	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)len) != len)
+		fatal("pidfile %s", path);
+	/* fd stays open: the lock lasts as long as we do. */
+}
+
+static void
+pidfile_remove(void)
+{
+	if (pidfile_path != NULL)
+		unlink(pidfile_path);
 }
