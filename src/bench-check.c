@@ -14,6 +14,7 @@
 struct reply_parts {
 	int		 has_serial;
 	uint64_t	 serial;
+	int		 sep_ok;	/* the separator follows the serial */
 	const char	*body;		/* after the serial and separator */
 	size_t		 blen;
 };
@@ -155,10 +156,12 @@ check_split(const struct check *chk, const char *p, size_t len,
 	r->serial = value;
 	r->body = p + i;
 	r->blen = len - i;
+	r->sep_ok = chk->seplen == 0;
 	if (chk->seplen > 0 && r->blen >= chk->seplen &&
 	    memcmp(r->body, chk->sep, chk->seplen) == 0) {
 		r->body += chk->seplen;
 		r->blen -= chk->seplen;
+		r->sep_ok = 1;
 	}
 }
 
@@ -220,7 +223,8 @@ check_judge(const struct check *chk, uint32_t id,
 	}
 	v->kind = CHECK_ANSWER;
 	v->skipped = check_find(chk, id, k, owed, &r, &found);
-	v->bad_payload = !found;
+	/* The right payload after a wrong separator is still wrong. */
+	v->bad_payload = !found || !r.sep_ok;
 	v->bad_serial = !r.has_serial || (r.serial != s->value &&
 	    !(v->skipped > 0 && r.serial == s->value + v->skipped));
 	if (!r.has_serial)

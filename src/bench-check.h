@@ -50,7 +50,7 @@ enum check_kind {
 struct check_verdict {
 	enum check_kind	 kind;
 	uint64_t	 skipped;	/* ANSWER: messages left unanswered */
-	int		 bad_payload;	/* ANSWER: matches no message owed */
+	int		 bad_payload;	/* ANSWER: no owed one, or bad sep */
 	int		 bad_serial;	/* ANSWER: not the serial expected */
 	uint64_t	 next_serial;	/* the serial to expect after it */
 };

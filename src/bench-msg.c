@@ -131,7 +131,8 @@ conn_reply_odd(struct bench_conn *c, const char *p, size_t len, int64_t now)
 		c->replied += j;
 		t->inflight -= j;
 		k += j;
-	} else if (v.bad_payload)
+	}
+	if (v.bad_payload)
 		conn_wrong_payload(c, k, got);
 	if (v.bad_serial)
 		bench_thread_error(t, ERROR_SERIAL, 1, "connection %u, reply %"
