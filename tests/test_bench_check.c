@@ -30,11 +30,43 @@ make_reply(const struct check *chk, uint64_t serial, uint64_t k, char *buf)
 	return ((size_t)n);
 }
 
+/* What a test of a reply works on. */
+struct fixture {
+	struct check		chk;
+	struct check_serial	s;
+	struct check_verdict	v;
+	char			buf[64];
+	size_t			len;
+};
+
 /* Set up a check with 16-byte payloads and the separator sep. */
 static void
 init(struct check *chk, const char *sep)
 {
 	assert_int_equal(check_init(chk, SIZE, sep, strlen(sep)), 0);
+}
+
+/* A fixture with no separator. */
+static int
+setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof *f);
+
+	if (f == NULL || check_init(&f->chk, SIZE, "", 0) == -1)
+		return (-1);
+	*state = f;
+	return (0);
+}
+
+/* Free the fixture. */
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	check_free(&f->chk);
+	free(f);
+	return (0);
 }
 
 /* Payloads differ by message and connection, and hold no digit or EOL. */
@@ -172,151 +204,122 @@ test_separator(void **state)
 static void
 test_wrong_serial(void **state)
 {
-	struct check		chk;
-	struct check_serial	s;
-	struct check_verdict	v;
-	char			buf[64];
-	size_t			len;
+	struct fixture	*f = *state;
 
-	(void)state;
-	init(&chk, "");
-	check_serial_set(&s, 3);
-	len = make_reply(&chk, 4, 3, buf);
-	assert_false(check_reply(&chk, ID, &s, 3, buf, len));
-	check_judge(&chk, ID, &s, 3, 1, buf, len, &v);
-	assert_int_equal(v.kind, CHECK_ANSWER);
-	assert_true(v.bad_serial);
-	assert_false(v.bad_payload);
-	assert_int_equal(v.skipped, 0);
+	check_serial_set(&f->s, 3);
+	f->len = make_reply(&f->chk, 4, 3, f->buf);
+	assert_false(check_reply(&f->chk, ID, &f->s, 3, f->buf, f->len));
+	check_judge(&f->chk, ID, &f->s, 3, 1, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.kind, CHECK_ANSWER);
+	assert_true(f->v.bad_serial);
+	assert_false(f->v.bad_payload);
+	assert_int_equal(f->v.skipped, 0);
 	/* The next is expected to follow the one received. */
-	assert_int_equal(v.next_serial, 5);
+	assert_int_equal(f->v.next_serial, 5);
 
 	/* No serial at all: the next follows the one expected. */
-	memmove(buf, buf + 1, len - 1);
-	check_judge(&chk, ID, &s, 3, 1, buf, len - 1, &v);
-	assert_true(v.bad_serial);
-	assert_false(v.bad_payload);
-	assert_int_equal(v.next_serial, 4);
-	check_free(&chk);
+	memmove(f->buf, f->buf + 1, f->len - 1);
+	check_judge(&f->chk, ID, &f->s, 3, 1, f->buf, f->len - 1, &f->v);
+	assert_true(f->v.bad_serial);
+	assert_false(f->v.bad_payload);
+	assert_int_equal(f->v.next_serial, 4);
+	check_free(&f->chk);
 }
 
 /* The right serial with a changed payload: a payload error only. */
 static void
 test_wrong_payload(void **state)
 {
-	struct check		chk;
-	struct check_serial	s;
-	struct check_verdict	v;
-	char			buf[64];
-	size_t			len;
+	struct fixture	*f = *state;
 
-	(void)state;
-	init(&chk, "");
-	check_serial_set(&s, 3);
-	len = make_reply(&chk, 3, 3, buf);
-	buf[len - 1] = '#';
-	assert_false(check_reply(&chk, ID, &s, 3, buf, len));
-	check_judge(&chk, ID, &s, 3, 4, buf, len, &v);
-	assert_int_equal(v.kind, CHECK_ANSWER);
-	assert_true(v.bad_payload);
-	assert_false(v.bad_serial);
-	assert_int_equal(v.next_serial, 4);
-	check_free(&chk);
+	check_serial_set(&f->s, 3);
+	f->len = make_reply(&f->chk, 3, 3, f->buf);
+	f->buf[f->len - 1] = '#';
+	assert_false(check_reply(&f->chk, ID, &f->s, 3, f->buf, f->len));
+	check_judge(&f->chk, ID, &f->s, 3, 4, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.kind, CHECK_ANSWER);
+	assert_true(f->v.bad_payload);
+	assert_false(f->v.bad_serial);
+	assert_int_equal(f->v.next_serial, 4);
+	check_free(&f->chk);
 }
 
 /* A reply a byte short or a byte long is a wrong payload. */
 static void
 test_short_and_long(void **state)
 {
-	struct check		chk;
-	struct check_serial	s;
-	struct check_verdict	v;
-	char			buf[64];
-	size_t			len;
+	struct fixture	*f = *state;
 
-	(void)state;
-	init(&chk, "");
-	check_serial_set(&s, 0);
-	len = make_reply(&chk, 0, 0, buf);
-	assert_false(check_reply(&chk, ID, &s, 0, buf, len - 1));
-	check_judge(&chk, ID, &s, 0, 1, buf, len - 1, &v);
-	assert_true(v.bad_payload);
-	assert_false(v.bad_serial);
-	buf[len] = 'x';
-	assert_false(check_reply(&chk, ID, &s, 0, buf, len + 1));
-	check_judge(&chk, ID, &s, 0, 1, buf, len + 1, &v);
-	assert_true(v.bad_payload);
-	assert_false(check_reply(&chk, ID, &s, 0, buf, 0));
-	check_judge(&chk, ID, &s, 0, 1, buf, 0, &v);
-	assert_true(v.bad_payload);
-	assert_true(v.bad_serial);
-	check_free(&chk);
+	check_serial_set(&f->s, 0);
+	f->len = make_reply(&f->chk, 0, 0, f->buf);
+	assert_false(check_reply(&f->chk, ID, &f->s, 0, f->buf, f->len - 1));
+	check_judge(&f->chk, ID, &f->s, 0, 1, f->buf, f->len - 1, &f->v);
+	assert_true(f->v.bad_payload);
+	assert_false(f->v.bad_serial);
+	f->buf[f->len] = 'x';
+	assert_false(check_reply(&f->chk, ID, &f->s, 0, f->buf, f->len + 1));
+	check_judge(&f->chk, ID, &f->s, 0, 1, f->buf, f->len + 1, &f->v);
+	assert_true(f->v.bad_payload);
+	assert_false(check_reply(&f->chk, ID, &f->s, 0, f->buf, 0));
+	check_judge(&f->chk, ID, &f->s, 0, 1, f->buf, 0, &f->v);
+	assert_true(f->v.bad_payload);
+	assert_true(f->v.bad_serial);
+	check_free(&f->chk);
 }
 
 /* A reply to a later message: those before it are missing. */
 static void
 test_skipped_messages(void **state)
 {
-	struct check		chk;
-	struct check_serial	s;
-	struct check_verdict	v;
-	char			buf[64];
-	size_t			len;
+	struct fixture	*f = *state;
 
-	(void)state;
-	init(&chk, "");
-	check_serial_set(&s, 10);
+	check_serial_set(&f->s, 10);
 	/* Messages 10 and 11 dropped, and their serials not used. */
-	len = make_reply(&chk, 10, 12, buf);
-	check_judge(&chk, ID, &s, 10, 5, buf, len, &v);
-	assert_int_equal(v.kind, CHECK_ANSWER);
-	assert_int_equal(v.skipped, 2);
-	assert_false(v.bad_payload);
-	assert_false(v.bad_serial);
+	f->len = make_reply(&f->chk, 10, 12, f->buf);
+	check_judge(&f->chk, ID, &f->s, 10, 5, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.kind, CHECK_ANSWER);
+	assert_int_equal(f->v.skipped, 2);
+	assert_false(f->v.bad_payload);
+	assert_false(f->v.bad_serial);
 	/* Or dropped with their serials used up: no serial error either. */
-	len = make_reply(&chk, 12, 12, buf);
-	check_judge(&chk, ID, &s, 10, 5, buf, len, &v);
-	assert_int_equal(v.skipped, 2);
-	assert_false(v.bad_serial);
-	assert_int_equal(v.next_serial, 13);
+	f->len = make_reply(&f->chk, 12, 12, f->buf);
+	check_judge(&f->chk, ID, &f->s, 10, 5, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.skipped, 2);
+	assert_false(f->v.bad_serial);
+	assert_int_equal(f->v.next_serial, 13);
 	/* Beyond the messages owed, it is no message's payload. */
-	check_judge(&chk, ID, &s, 10, 2, buf, len, &v);
-	assert_int_equal(v.skipped, 0);
-	assert_true(v.bad_payload);
-	check_free(&chk);
+	check_judge(&f->chk, ID, &f->s, 10, 2, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.skipped, 0);
+	assert_true(f->v.bad_payload);
+	check_free(&f->chk);
 }
 
 /* An ERR line, a reply nothing waits for, and a repeat. */
 static void
 test_err_extra_repeat(void **state)
 {
-	struct check		chk;
-	struct check_serial	s;
-	struct check_verdict	v;
-	char			buf[64];
-	size_t			len;
+	struct fixture	*f = *state;
 
-	(void)state;
-	init(&chk, "");
-	check_serial_set(&s, 4);
-	check_judge(&chk, ID, &s, 4, 1, "ERR too many connections", 24, &v);
-	assert_int_equal(v.kind, CHECK_ERR);
-	check_judge(&chk, ID, &s, 4, 1, "ERR", 3, &v);
-	assert_int_equal(v.kind, CHECK_ERR);
-	check_judge(&chk, ID, &s, 4, 1, "ERRx", 4, &v);
-	assert_int_equal(v.kind, CHECK_ANSWER);
+	check_serial_set(&f->s, 4);
+	check_judge(&f->chk, ID, &f->s, 4, 1, "ERR too many connections", 24,
+	    &f->v);
+	assert_int_equal(f->v.kind, CHECK_ERR);
+	check_judge(&f->chk, ID, &f->s, 4, 1, "ERR", 3, &f->v);
+	assert_int_equal(f->v.kind, CHECK_ERR);
+	check_judge(&f->chk, ID, &f->s, 4, 1, "ERRx", 4, &f->v);
+	assert_int_equal(f->v.kind, CHECK_ANSWER);
 
-	len = make_reply(&chk, 4, 4, buf);
-	check_judge(&chk, ID, &s, 4, 0, buf, len, &v);
-	assert_int_equal(v.kind, CHECK_EXTRA);
-	assert_int_equal(v.next_serial, 5);
+	f->len = make_reply(&f->chk, 4, 4, f->buf);
+	check_judge(&f->chk, ID, &f->s, 4, 0, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.kind, CHECK_EXTRA);
+	assert_int_equal(f->v.next_serial, 5);
 
 	/* Message 3's payload again, with the serial 4. */
-	len = make_reply(&chk, 4, 3, buf);
-	check_judge(&chk, ID, &s, 4, 2, buf, len, &v);
-	assert_int_equal(v.kind, CHECK_REPEAT);
-	assert_int_equal(v.next_serial, 5);
-	check_free(&chk);
+	f->len = make_reply(&f->chk, 4, 3, f->buf);
+	check_judge(&f->chk, ID, &f->s, 4, 2, f->buf, f->len, &f->v);
+	assert_int_equal(f->v.kind, CHECK_REPEAT);
+	assert_int_equal(f->v.next_serial, 5);
+	check_free(&f->chk);
 }
 
 /* Samples are printable, escaped, and cut short. */
@@ -344,11 +347,16 @@ main(void)
 		cmocka_unit_test(test_serial_counts),
 		cmocka_unit_test(test_right_reply),
 		cmocka_unit_test(test_separator),
-		cmocka_unit_test(test_wrong_serial),
-		cmocka_unit_test(test_wrong_payload),
-		cmocka_unit_test(test_short_and_long),
-		cmocka_unit_test(test_skipped_messages),
-		cmocka_unit_test(test_err_extra_repeat),
+		cmocka_unit_test_setup_teardown(test_wrong_serial, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_payload, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_short_and_long, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_skipped_messages, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_err_extra_repeat, setup,
+		    teardown),
 		cmocka_unit_test(test_sample),
 	};
 
