@@ -22,15 +22,15 @@ struct figures {
 	uint64_t		 errors;
 };
 
-static const char *error_names[ERROR_COUNT] = {
+static const char *const error_names[ERROR_COUNT] = {
 	"wrong serial", "wrong payload", "missing reply", "unexpected close",
 	"ERR line", "extra reply", "connect failed", "not closed"
 };
-static const char *error_keys[ERROR_COUNT] = {
+static const char *const error_keys[ERROR_COUNT] = {
 	"wrong_serial", "wrong_payload", "missing_reply", "unexpected_close",
 	"err_line", "extra_reply", "connect_failed", "not_closed"
 };
-static const char *mode_names[] = { "closed", "open", "churn", "idle" };
+static const char *const mode_names[] = { "closed", "open", "churn", "idle" };
 
 static void	report_quiet(const struct figures *);
 static void	report_text(const struct figures *);
