@@ -184,6 +184,24 @@ config_parse_int(const char *s, int min, int max)
 	return ((int)v);
 }
 
+/*
+ * A number from the command line, fractions allowed, more than min and at
+ * most max; else -1 (so min must not be below -1).
+ */
+double
+config_parse_real(const char *s, double min, double max)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
+	    !(v <= max))
+		return (-1);
+	return (v);
+}
+
 /* A port from the command line: 0..65535, or -1. */
 int
 config_parse_port(const char *s)

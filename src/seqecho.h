@@ -63,6 +63,7 @@ int		 config_load_options(struct config *,
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
 int		 config_parse_int(const char *, int, int);
+double		 config_parse_real(const char *, double, double);
 int		 config_parse_port(const char *);
 
 /* util.c */

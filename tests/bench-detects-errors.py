@@ -131,11 +131,12 @@ class WrongServer:
 STANDARD = ("-n", "2", "-T", "2", "-P", "4", "-s", "16", "-m", str(MESSAGES))
 
 
-def run(mode, args=STANDARD, at=FAULT_AT, text=False):
-    """seqecho-bench with args against a WrongServer(mode, at): returns
-    (rc, the JSON report or the text one, stderr)."""
+def run(mode, args=STANDARD, at=FAULT_AT, text=False, conf=""):
+    """seqecho-bench with args and the configuration conf against a
+    WrongServer(mode, at): returns (rc, the JSON report or the text one,
+    stderr)."""
     with WrongServer(mode, at) as s:
-        argv = ["-c", write_file("")] + list(args)
+        argv = ["-c", write_file(conf)] + list(args)
         if not text:
             argv.append("--json")
         argv += ["127.0.0.1", str(s.port)]
@@ -216,6 +217,17 @@ def test_repeated_reply():
 def test_no_close_after_bye():
     expect("noclose", "not_closed", 2, ("wrong_serial", "wrong_payload",
                                         "missing_reply", "unexpected_close"))
+
+
+def test_missing_separator():
+    # The server sends no separator where the configuration wants one:
+    # every payload is right, every reply wrong.
+    r = expect("good", "wrong_payload", MESSAGES,
+               ("wrong_serial", "missing_reply", "unexpected_close"),
+               conf='server:\n{\n  separator = ": ";\n};\n')
+    check_eq(r["errors"]["total"], MESSAGES, "total")
+    check('want "0: ' in r["error_samples"]["wrong_payload"],
+          "sample %r" % r["error_samples"])
 
 
 def test_churn_sees_errors():
