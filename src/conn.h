@@ -1,0 +1,72 @@
+/*
+ * conn.h - what the files of one connection share (conn.c, conn-input.c);
+ * nothing else includes it.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+ */
+#ifndef SEQECHO_CONN_H
+#define SEQECHO_CONN_H
+
+#include <sys/time.h>
+
+/* Bytes read from a socket at a time: fewer, larger reads go faster. */
+#define CONN_READ_MAX		(64 * 1024)
+/* What one evbuffer_read takes at most (EVBUFFER_MAX_READ in libevent). */
+#define EVBUFFER_READ_CAP	4096
+#define CONN_WRITE_MAX		(256 * 1024)
+
+enum conn_state {
+	CONN_READING,
+	CONN_CLOSING,		/* owed output draining */
+	CONN_LINGER		/* half-closed, waiting for the peer's FIN */
+};
+
+#define CONN_PAUSED		0x1	/* output over the mark: not reading */
+#define CONN_PEER_EOF		0x2	/* the peer's FIN has arrived */
+#define CONN_SERVER_FIRST	0x4	/* our FIN went before the peer's */
+#define CONN_COUNTED		0x8	/* counts against max_connections */
+#define CONN_DRAINING		0x10	/* shutdown: answer all, ignore the mark */
+
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct worker		*worker;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct stats		*stats;
+	struct proto		 proto;
+
+	uint64_t		 id;
+	enum conn_state		 state;
+	enum conn_reason	 reason;
+	int			 flags;
+	int			 idle_timeout;
+
+	int			 fd;
+	struct timeval		 started;
+	struct timeval		 last_message;
+	struct timeval		 last_taken;	/* throttled: client last read */
+	uint64_t		 taken;		/* bytes it had read by then */
+	uint64_t		 messages;
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
+	size_t			 out_mark;	/* output length at last check */
+	size_t			 in_left;	/* input left by the last callback */
+	char			 peer[ADDRSTRLEN];
+};
+
+struct bufferevent;
+
+/* conn.c */
+void		 conn_set_state(struct conn *, enum conn_state);
+void		 conn_arm_timer(struct conn *, int);
+void		 conn_start_close(struct conn *, enum conn_reason,
+		    const char *);
+void		 conn_flush(struct conn *);
+void		 conn_free(struct conn *, enum conn_reason);
+
+/* conn-input.c */
+void		 conn_read_callback(struct bufferevent *, void *);
+void		 conn_process(struct conn *, int);
+void		 conn_pause(struct conn *);
+uint64_t	 conn_taken(struct conn *);
+
+#endif
