@@ -1,9 +1,10 @@
 """harness.py - shared by seqecho's end-to-end tests (Python 3, stdlib only).
 
 Each test file tests/<behaviour>.py defines test_* functions and ends with
-harness.main(globals()). main() runs them in order, prints one "ok NAME" or
-"FAIL NAME" line each, and exits 0 when all passed, 1 when any failed, 77
-when every test skipped (automake's SKIP).
+harness.main(globals()). main() runs them in order and reports in TAP, as
+automake's tap-driver.sh reads it, so every skipped case shows in the
+`make check` summary: "1..N", then "ok K - NAME", "not ok K - NAME" or
+"ok K - NAME # SKIP reason" per test, what a test prints as "# " lines.
 
     import harness
     from harness import Daemon, server_conf
@@ -23,6 +24,7 @@ seqechod the harness starts: SEQECHOD_WRAPPER="valgrind -q" runs the
 daemon under valgrind (tests/valgrind.sh does).
 """
 
+import contextlib
 import errno
 import os
 import re
@@ -33,6 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import weakref
@@ -367,6 +370,16 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
+    @contextlib.contextmanager
+    def stopped(self):
+        """The daemon is stopped (SIGSTOP) inside the block, so what the
+        block sends all waits in the kernel, found at once on SIGCONT."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
     def wait_exit(self, timeout=5):
         """Wait for the daemon to exit by itself; returns its exit code."""
         try:
@@ -604,12 +617,77 @@ def _on_alarm(signum, frame):
     raise _Alarm("test timed out")
 
 
+class _Diagnostics:
+    """Stands in for sys.stdout while a test runs: every line the test
+    prints (its own notes, a traceback, a daemon's log) goes out as a TAP
+    diagnostic "# ...", so nothing it says can be read as a result."""
+
+    def __init__(self, out):
+        self.out = out
+        self.partial = ""
+        self.lock = threading.Lock()
+
+    def write(self, text):
+        with self.lock:
+            lines = (self.partial + text).split("\n")
+            self.partial = lines.pop()
+            for line in lines:
+                self.out.write(("# " + line).rstrip() + "\n")
+        return len(text)
+
+    def flush(self):
+        with self.lock:
+            if self.partial:
+                self.out.write("# " + self.partial + "\n")
+                self.partial = ""
+            self.out.flush()
+
+
+def report_line(text):
+    """Write one line as is, not as a diagnostic: a figure a runner greps."""
+    diag = sys.stdout
+    diag.flush()
+    out = diag.out if isinstance(diag, _Diagnostics) else diag
+    out.write(text + "\n")
+    out.flush()
+
+
+def skip_all(reason):
+    """Skip the whole file (before main): TAP's "1..0 # SKIP reason"."""
+    print("1..0 # SKIP %s" % reason)
+    sys.exit(77)
+
+
+def _run_one(fn, timeout, diag):
+    """Run one test with stdout as diagnostics; returns (verdict, why)."""
+    signal.alarm(max(1, int(t(timeout))))
+    sys.stdout = diag
+    try:
+        fn()
+    except Skip as e:
+        return "skip", str(e)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        traceback.print_exc(file=diag)
+        return "fail", None
+    finally:
+        signal.alarm(0)
+        diag.flush()
+        sys.stdout = diag.out
+    return "ok", None
+
+
 def main(namespace, timeout=60):
     """Run the test_* functions of namespace in order and exit.
 
-    Arguments on the command line choose tests by name. Each test gets
-    timeout seconds (stretched by $SEQECHO_TIMEOUT_SCALE) before it is
-    failed. Exit 0 all passed, 1 any failed, 77 all skipped.
+    Prints TAP: the plan "1..N", then per test "ok K - NAME", "not ok K -
+    NAME" or "ok K - NAME # SKIP reason", what the test printed in between
+    as "# " diagnostics. Arguments on the command line choose tests by
+    name. Each test gets timeout seconds (stretched by
+    $SEQECHO_TIMEOUT_SCALE) before it is failed. Exit 1 if any failed, 77
+    if every test skipped (for runners that read only the exit status),
+    else 0.
     """
     global _tmpdir
     sys.stdout.reconfigure(line_buffering=True)
@@ -620,34 +698,28 @@ def main(namespace, timeout=60):
     name = os.path.basename(namespace.get("__file__", sys.argv[0]))
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    passed = failed = skipped = 0
-    for tname, fn in tests:
+    diag = _Diagnostics(sys.stdout)
+    count = {"ok": 0, "fail": 0, "skip": 0}
+    print("1..%d" % len(tests))
+    for k, (tname, fn) in enumerate(tests, 1):
         start = time.monotonic()
-        signal.alarm(max(1, int(t(timeout))))
-        try:
-            fn()
-        except Skip as e:
-            skipped += 1
-            print("SKIP %s: %s" % (tname, e))
-        except BaseException as e:
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            failed += 1
-            traceback.print_exc(file=sys.stdout)
-            print("FAIL %s (%.2fs)" % (tname, time.monotonic() - start))
+        verdict, why = _run_one(fn, timeout, diag)
+        count[verdict] += 1
+        took = time.monotonic() - start
+        if verdict == "skip":
+            print("ok %d - %s # SKIP %s" % (k, tname, " ".join(why.split())))
         else:
-            passed += 1
-            print("ok %s (%.2fs)" % (tname, time.monotonic() - start))
-        finally:
-            signal.alarm(0)
-    print("%s: %d passed, %d failed, %d skipped" % (name, passed, failed, skipped))
+            print("%s %d - %s (%.2fs)" % ("ok" if verdict == "ok" else
+                                          "not ok", k, tname, took))
+    print("# %s: %d passed, %d failed, %d skipped"
+          % (name, count["ok"], count["fail"], count["skip"]))
     if _tmpdir is not None:
-        if failed:
-            print("files kept in %s" % _tmpdir)
+        if count["fail"]:
+            print("# files kept in %s" % _tmpdir)
         else:
             shutil.rmtree(_tmpdir, ignore_errors=True)
-    if failed:
+    if count["fail"]:
         sys.exit(1)
-    if skipped and not passed:
+    if count["skip"] and not count["ok"]:
         sys.exit(77)
     sys.exit(0)

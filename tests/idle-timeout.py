@@ -4,8 +4,8 @@ ERR idle timeout; dribbling bytes without a LF does not keep a connection
 alive; complete messages do."""
 
 import select
+import signal
 import socket
-import threading
 import time
 
 import harness
@@ -114,12 +114,29 @@ def test_idle_and_active_together():
 
 
 def test_zero_means_never():
-    with Daemon(server_conf(idle_timeout=0)) as d:
-        s = connect(d.port)
-        time.sleep(1.5)
-        s.sendall(b"still here\n")
-        check_eq(read_lines(s, 1), [b"0still here"], "reply")
-        s.close()
+    # Two daemons side by side, idle_timeout = 1 and 0, a silent client on
+    # each: once the first is cut, the second has been idle longer than a
+    # timeout of 1 allows, and is still served; it is cut only when the
+    # daemon stops.
+    with Daemon(conf()) as d1, Daemon(server_conf(idle_timeout=0)) as d0:
+        t0 = time.monotonic()
+        cut = connect(d1.port)
+        kept = connect(d0.port)
+        check_eq(recv_until_eof(cut, timeout=4), ERR, "idle_timeout = 1")
+        cut.close()
+        idle = time.monotonic() - t0
+        check(idle >= 0.8, "cut after %.2fs" % idle)
+        r, _, _ = select.select([kept], [], [], 0)
+        check(not r, "idle_timeout = 0: the client was sent something "
+              "after %.2fs idle" % idle)
+        kept.sendall(b"still here\n")
+        check_eq(read_lines(kept, 1), [b"0still here"], "idle_timeout = 0")
+        check(not d0.log_lines(r"reason=timeout"), "idle_timeout = 0 timed out")
+        d0.signal(signal.SIGTERM)
+        check_eq(recv_until_eof(kept), b"ERR server shutting down\n",
+                 "at shutdown")
+        kept.close()
+        check_eq(d0.wait_exit(), 0, "exit code")
 
 
 harness.main(globals())

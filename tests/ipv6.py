@@ -6,8 +6,7 @@ import harness
 from harness import Daemon, check, check_eq, send_recv_all, server_conf
 
 if not harness.have_ipv6_loopback():
-    print("SKIP: no IPv6 loopback")
-    raise SystemExit(77)
+    harness.skip_all("no IPv6 loopback")
 
 
 def test_v6_loopback():

@@ -2,6 +2,7 @@
 """shutdown: on SIGTERM/SIGINT the daemon stops accepting, delivers every
 reply owed, sends ERR server shutting down, closes and exits 0."""
 
+import re
 import select
 import signal
 import socket
@@ -14,6 +15,14 @@ from harness import Daemon, check, check_eq, connect, read_lines, \
 ERR = b"ERR server shutting down\n"
 
 
+def counter(d, name):
+    """One counter of the SIGUSR1 line, logged now."""
+    mark = d.mark()
+    d.signal(signal.SIGUSR1)
+    line = d.wait_log(r"[^\n]*connections=[^\n]*", since=mark).group(0)
+    return int(re.search(r"\b%s=(\d+)" % name, line).group(1))
+
+
 def test_idle_clients():
     with Daemon() as d:
         socks = []
@@ -24,7 +33,8 @@ def test_idle_clients():
             socks.append(s)
         quiet = connect(d.port)         # never sent anything
         socks.append(quiet)
-        time.sleep(0.1)
+        harness.wait_for(lambda: len(d.log_lines(r"conn \d+ open")) == 4, 3,
+                         "4 connections accepted")
         t0 = time.monotonic()
         d.signal(signal.SIGTERM)
         for i, s in enumerate(socks):
@@ -48,8 +58,10 @@ def test_owed_replies_delivered():
     # 1000 messages in one write, nothing read yet, then SIGTERM.
     with Daemon() as d:
         s = connect(d.port)
-        s.sendall(b"".join(b"owed %d\n" % i for i in range(1000)))
-        time.sleep(0.3)                 # the daemon has read them
+        data = b"".join(b"owed %d\n" % i for i in range(1000))
+        s.sendall(data)
+        harness.wait_for(lambda: counter(d, "bytes_in") == len(data), 3,
+                         "the daemon has read the 1000 messages")
         d.signal(signal.SIGTERM)
         got = recv_until_eof(s, timeout=5)
         s.close()
@@ -156,7 +168,7 @@ def test_client_that_never_reads():
                 s.send(b"never read\n" * 10000)
                 last = time.monotonic()
             except BlockingIOError:
-                time.sleep(0.05)
+                select.select([], [s], [], 0.05)
         t0 = time.monotonic()
         d.signal(signal.SIGTERM)
         check_eq(d.wait_exit(10), 0, "exit code")

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """sighup: SIGHUP re-reads the config file; new settings apply to new
 connections, open ones carry on, a bad file is logged and the running
-configuration kept, and the listeners stay put unless the file moves them."""
+configuration kept, the listeners stay put unless the file moves them, and
+a higher max_connections raises the descriptor limit."""
 
+import resource
 import signal
 import socket
 import time
@@ -60,10 +62,16 @@ def test_new_limits():
                  "50 bytes after")
 
 
+def two_free_ports():
+    """Two different ports nobody listens on: both bound at once to pick."""
+    with socket.socket() as a, socket.socket() as b:
+        a.bind(("127.0.0.1", 0))
+        b.bind(("127.0.0.1", 0))
+        return a.getsockname()[1], b.getsockname()[1]
+
+
 def test_port_change_moves_listener():
-    p1, p2 = free_port(), free_port()
-    if p1 == p2:
-        harness.skip("no two free ports")
+    p1, p2 = two_free_ports()
     with Daemon(server_conf(port=p1)) as d:
         check_eq(d.port, p1, "first port")
         old = connect(p1)
@@ -111,6 +119,35 @@ def test_p_option_survives_reload():
         check_eq(d.port, p, "port")
         reload(d, server_conf(separator="="))
         check_eq(send_recv_all(p, b"x\n"), b"0=x\n", "after reload")
+
+
+def nofile(pid):
+    """The soft and hard descriptor limits of a process, from /proc."""
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise harness.Failure("no Max open files in /proc/%d/limits" % pid)
+
+
+def test_higher_max_connections_raises_fd_limit():
+    # The daemon starts with a soft limit of 64, which 20 connections fit;
+    # for 2000 it must raise the limit on the reload, up to the hard one.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 4096:
+        harness.skip("hard descriptor limit %d, under 4096" % hard)
+
+    def soft_64():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    with Daemon(server_conf(max_connections=20), preexec_fn=soft_64) as d:
+        check_eq(nofile(d.pid)[0], 64, "soft limit at start")
+        reload(d, server_conf(max_connections=2000))
+        soft = nofile(d.pid)[0]
+        check(soft > 2000, "soft limit %d after max_connections = 2000" % soft)
+        check(not d.log_lines(r"max_connections lowered"),
+              "limit lowered:\n" + d.log_text())
+        check_eq(send_recv_all(d.port, b"x\n"), b"0x\n", "reply")
 
 
 harness.main(globals())

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""sigusr1: SIGUSR1 logs the counters and the daemon keeps running."""
+"""sigusr1: SIGUSR1 logs the counters, exact after known traffic:
+connections now and in total, messages, bytes each way, who closed first,
+and the closes by reason; the daemon keeps running."""
 
 import re
 import signal
+import socket
+import struct
 
 import harness
 from harness import Daemon, check, check_eq, connect, read_lines, \
-    send_recv_all
+    send_recv_all, server_conf
 
 
 def counters(d, since):
@@ -51,6 +55,64 @@ def test_repeated():
             d.signal(signal.SIGUSR1)
             counters(d, mark)
         check_eq(send_recv_all(d.port, b"x\n"), b"0x\n", "still serving")
+
+
+def rst(s):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def closed(d, n):
+    harness.wait_for(lambda: len(d.log_lines(r" closed ")) >= n, 5,
+                     "%d close lines" % n)
+
+
+def known_traffic(d):
+    """One connection per way of ending, each closed and logged before the
+    next; one left open. Returns what the counters must then say."""
+    check_eq(send_recv_all(d.port, b"a\nb\nc\n"), b"0a\n1b\n2c\n", "eof")
+    closed(d, 1)
+    s = connect(d.port)             # bye: the server closes first
+    s.sendall(b"x\nbye\n")
+    check_eq(harness.recv_until_eof(s), b"0x\n", "bye")
+    s.close()
+    closed(d, 2)
+    s = connect(d.port)             # 21 bytes, max_line is 10
+    s.sendall(b"y" * 20 + b"\n")
+    check_eq(harness.recv_until_eof(s), b"ERR line too long\n", "too long")
+    s.close()
+    closed(d, 3)
+    s = connect(d.port)             # the client resets, so it was first
+    s.sendall(b"d\n")
+    check_eq(read_lines(s, 1), [b"0d"], "before the reset")
+    rst(s)
+    closed(d, 4)
+    kept = connect(d.port)          # stays open: the one place there is
+    kept.sendall(b"e\n")
+    check_eq(read_lines(kept, 1), [b"0e"], "open")
+    s = connect(d.port)
+    check_eq(harness.recv_until_eof(s), b"ERR too many connections\n", "full")
+    s.close()
+    closed(d, 5)
+    return kept, {
+        "connections": 1, "total": 6, "messages": 3 + 1 + 0 + 1 + 1 + 0,
+        "bytes_in": 6 + 6 + 21 + 2 + 2 + 0,
+        "bytes_out": 9 + 3 + 18 + 3 + 3 + 25,
+        "client_first": 2, "server_first": 3,
+        "bye": 1, "eof": 1, "timeout": 0, "too-long": 1, "full": 1,
+        "reset": 1, "error": 0, "shutdown": 0}
+
+
+def test_exact_counts():
+    with Daemon(server_conf(max_line=10, max_connections=1)) as d:
+        kept, want = known_traffic(d)
+        mark = d.mark()
+        d.signal(signal.SIGUSR1)
+        line = d.wait_log(r"[^\n]*connections=[^\n]*", since=mark).group(0)
+        got = dict(re.findall(r"([a-z_-]+)=(\d+)", line))
+        check_eq({k: int(got[k]) for k in want if k in got}, want,
+                 "counters in %r" % line)
+        kept.close()
 
 
 harness.main(globals())

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """workers: with several event loops every connection is served as with
-one, the counters add up across them, and shutdown reaches them all."""
+one, the counters add up across them, and shutdown reaches them all;
+workers = 0 means one per online CPU."""
 
+import os
 import re
 import signal
 import socket
@@ -78,6 +80,24 @@ def test_max_connections_across_workers():
 def test_one_worker():
     with Daemon(server_conf(workers=1)) as d:
         check_eq(send_recv_all(d.port, b"a\nb\n"), b"0a\n1b\n", "replies")
+
+
+def threads(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def test_zero_means_one_per_online_cpu():
+    # Each worker is a thread, the first one the main thread: a daemon with
+    # workers = 0 runs as many more threads than one with workers = 1 (and
+    # whatever threads a sanitizer adds) as there are online CPUs less one.
+    ncpu = os.sysconf("SC_NPROCESSORS_ONLN")
+    with Daemon(server_conf(workers=1)) as d:
+        one = threads(d.pid)
+    with Daemon(server_conf(workers=0, log_level="debug")) as d:
+        d.wait_log(r"debug: %d workers\b" % ncpu)
+        harness.wait_for(lambda: threads(d.pid) == one + ncpu - 1, 3,
+                         "%d threads" % (one + ncpu - 1))
+        check_eq(send_recv_all(d.port, b"a\n"), b"0a\n", "reply")
 
 
 harness.main(globals())

@@ -93,8 +93,8 @@ def under_wrapper():
 
 def figure(name, value, unit=""):
     """Print one measured figure in a fixed form, easy to grep and quote."""
-    print("FIGURE %s: %s%s" % (name, value, (" " + unit) if unit else ""))
-    sys.stdout.flush()
+    harness.report_line("FIGURE %s: %s%s" % (name, value,
+                                             (" " + unit) if unit else ""))
 
 
 def rst_close(s):
