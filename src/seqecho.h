@@ -160,12 +160,4 @@ void		 conn_shutdown_all(struct conn_list *);
 void		 conn_free_all(struct conn_list *);
 const char	*conn_reason_name(enum conn_reason);
 
-/* sockstat.c */
-#define SOCKSTAT_NSTATES	11	/* TCP_ESTABLISHED (1) to TCP_CLOSING */
-struct timeval;
-const char	*sockstat_state_name(int);
-int		 sockstat_run(int, const struct timeval *, int);
-int		 sockstat_find(const struct sockaddr *, const struct sockaddr *,
-		    int *, int *);
-
 #endif
