@@ -231,11 +231,14 @@ def test_server_resets_with_replies_owed():
 
 def test_server_resets_nothing_owed():
     # Every reply is in: a server closing with our bye unread is sloppy,
-    # but nothing was lost.
+    # but nothing was lost. The server resets only once seqecho has
+    # printed both replies.
+    printed = threading.Event()
+
     def handler(s):
         read_lines_from(s, 2)
         s.sendall(b"0a\n1b\n")
-        time.sleep(0.2)
+        check(printed.wait(harness.t(10)), "replies not printed")
         reset(s)
 
     port, join = fake_server(handler)
@@ -245,9 +248,13 @@ def test_server_resets_nothing_owed():
     try:
         p.stdin.write(b"a\nb\n")
         p.stdin.flush()
-        out, err = p.stdout.read(), p.stderr.read()
+        out = p.stdout.readline() + p.stdout.readline()
+        printed.set()
+        out += p.stdout.read()
+        err = p.stderr.read()
         rc = p.wait(harness.t(10))
     finally:
+        printed.set()
         p.stdin.close()
         if p.poll() is None:
             p.kill()
