@@ -72,12 +72,4 @@ void		*xcalloc(size_t, size_t);
 char		*xstrdup(const char *);
 void		 addr_format(const struct sockaddr *, char *, size_t);
 
-/* sockstat.c */
-#define SOCKSTAT_NSTATES	11	/* TCP_ESTABLISHED (1) to TCP_CLOSING */
-struct timeval;
-const char	*sockstat_state_name(int);
-int		 sockstat_run(int, const struct timeval *, int);
-int		 sockstat_find(const struct sockaddr *, const struct sockaddr *,
-		    int *, int *);
-
 #endif

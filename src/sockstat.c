@@ -1,6 +1,7 @@
 /*
  * sockstat.c - the host's TCP sockets on one port, by state: seqecho -S
  * counts them, and seqecho -v looks up where its own connection ended.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * The kernel is asked through NETLINK_SOCK_DIAG (inet_diag), IPv4 then
  * IPv6, with a bytecode filter so that it sends only the sockets whose
@@ -21,17 +22,13 @@
 #include <linux/inet_diag.h>
 
 #include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "seqecho.h"
+#include "sockstat.h"
 
 /* What forces one way of reading: "netlink", "proc", or unset for both. */
 #define SOCKSTAT_ENV		"SEQECHO_SOCKSTAT"
@@ -46,30 +43,13 @@ struct sock_entry {
 	uint16_t	 rport;
 	uint8_t		 laddr[16];	/* IPv4: the first four bytes */
 	uint8_t		 raddr[16];
+	unsigned long	 inode;		/* 0: none (TIME_WAIT, SYN_RECV) */
 };
 
 struct sock_list {
 	struct sock_entry	*v;
 	size_t			 n;
 	size_t			 size;
-};
-
-/* Per state (index 1..11, the kernel's numbers): all, local, remote. */
-struct sock_counts {
-	unsigned long	 total[SOCKSTAT_NSTATES + 1];
-	unsigned long	 daemon[SOCKSTAT_NSTATES + 1];
-	unsigned long	 clients[SOCKSTAT_NSTATES + 1];
-	unsigned long	 sockets;
-};
-
-/* The -w loop. */
-struct sockstat_watch {
-	struct event_base	*base;
-	int			 port;
-	int			 json;
-	int			 timestamp;
-	int			 rounds;
-	int			 exit_code;
 };
 
 /* The kernel's names, in the kernel's order (include/net/tcp_states.h). */
@@ -80,24 +60,20 @@ static const char *const state_names[SOCKSTAT_NSTATES + 1] = {
 };
 
 static void	 list_add(struct sock_list *, const struct sock_entry *);
+static void	 list_unique(struct sock_list *);
+static int	 entry_cmp(const void *, const void *);
 static void	 entry_unmap(struct sock_entry *);
 static int	 scan(int, struct sock_list *, const char **, char *, size_t);
 static int	 scan_netlink(int, struct sock_list *, char *, size_t);
 static int	 scan_netlink_family(int, int, int, struct sock_list *, char *,
-		     size_t);
+		     size_t, char *, size_t);
+static int	 netlink_entry(const struct nlmsghdr *, struct sock_list *,
+		     int *);
 static int	 scan_proc(int, struct sock_list *, char *, size_t);
 static int	 scan_proc_file(const char *, int, int, struct sock_list *,
 		     char *, size_t);
 static int	 parse_hex_addr(const char *, uint8_t *, size_t);
-static void	 count(const struct sock_list *, int, struct sock_counts *);
-static int	 round_print(struct sockstat_watch *);
-static void	 print_text(const struct sockstat_watch *,
-		     const struct sock_counts *, const struct timespec *);
-static void	 print_json(const struct sockstat_watch *,
-		     const struct sock_counts *, const struct timespec *,
-		     const char *);
-static void	 round_callback(evutil_socket_t, short, void *);
-static void	 sigint_callback(evutil_socket_t, short, void *);
+static void	 count(const struct sock_list *, int, struct sockstat_counts *);
 static int	 sockaddr_split(const struct sockaddr *, int *, uint8_t *,
 		     uint16_t *);
 
@@ -123,6 +99,48 @@ list_add(struct sock_list *l, const struct sock_entry *e)
 		l->v = v;
 	}
 	l->v[l->n++] = *e;
+}
+
+/*
+ * Drop the sockets listed twice. The kernel walks its tables afresh for
+ * each read of /proc/net/tcp (and each part of a netlink dump), resuming
+ * at a count of sockets, so a socket that comes or goes on any port while
+ * the table is read shifts the count and a socket already seen comes
+ * again. A socket is its inode; one without (TIME_WAIT, a request) is its
+ * addresses and ports, which no other such socket shares.
+ */
+static void
+list_unique(struct sock_list *l)
+{
+	size_t	i, n = 0;
+
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof *l->v, entry_cmp);
+	for (i = 1; i < l->n; i++)
+		if (entry_cmp(&l->v[n], &l->v[i]) != 0)
+			l->v[++n] = l->v[i];
+	l->n = n + 1;
+}
+
+/* Order sockets by what makes one: inode, then family, ports, addresses. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct sock_entry	*x = a, *y = b;
+	int			 d;
+
+	if (x->inode != y->inode)
+		return (x->inode < y->inode ? -1 : 1);
+	if (x->family != y->family)
+		return (x->family < y->family ? -1 : 1);
+	if (x->lport != y->lport)
+		return (x->lport < y->lport ? -1 : 1);
+	if (x->rport != y->rport)
+		return (x->rport < y->rport ? -1 : 1);
+	if ((d = memcmp(x->laddr, y->laddr, sizeof x->laddr)) != 0)
+		return (d);
+	return (memcmp(x->raddr, y->raddr, sizeof x->raddr));
 }
 
 /* An IPv4-mapped IPv6 socket is an IPv4 one, for matching. */
@@ -166,8 +184,10 @@ scan(int port, struct sock_list *l, const char **source, char *err,
 	l->n = 0;
 	if (force == NULL || strcmp(force, "netlink") == 0) {
 		*source = "netlink";
-		if (scan_netlink(port, l, nlerr, sizeof nlerr) == 0)
+		if (scan_netlink(port, l, nlerr, sizeof nlerr) == 0) {
+			list_unique(l);
 			return (0);
+		}
 		if (force != NULL) {
 			snprintf(err, errlen, "%s", nlerr);
 			return (-1);
@@ -176,42 +196,46 @@ scan(int port, struct sock_list *l, const char **source, char *err,
 		l->n = 0;
 	}
 	*source = "proc";
-	return (scan_proc(port, l, err, errlen));
+	if (scan_proc(port, l, err, errlen) == -1)
+		return (-1);
+	list_unique(l);
+	return (0);
 }
 
 /* Ask inet_diag for the TCP sockets of both families on port. */
 static int
 scan_netlink(int port, struct sock_list *l, char *err, size_t errlen)
 {
-	int	fd, error;
+	char	*buf;
+	int	 fd, error;
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd == -1) {
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
 		return (-1);
 	}
-	error = scan_netlink_family(fd, AF_INET, port, l, err, errlen);
+	buf = xmalloc(SOCKSTAT_NLBUF);
+	error = scan_netlink_family(fd, AF_INET, port, l, buf, SOCKSTAT_NLBUF,
+	    err, errlen);
 	if (error == 0)
-		error = scan_netlink_family(fd, AF_INET6, port, l, err, errlen);
+		error = scan_netlink_family(fd, AF_INET6, port, l, buf,
+		    SOCKSTAT_NLBUF, err, errlen);
+	free(buf);
 	close(fd);
 	return (error);
 }
 
 /*
- * One inet_diag dump. The bytecode keeps only sport == port or dport ==
- * port, with the GE/LE pairs every kernel since 2.6 knows (EQ came in
- * 4.16); it is laid out as ss(8) compiles an "or": the first test, a JMP
- * to the end (accept), the second test, whose failure jumps 4 bytes past
- * the end (reject). Each op's "no" is a byte offset from that op.
+ * One inet_diag dump, read into buf. The bytecode keeps only sport == port
+ * or dport == port, with the GE/LE pairs every kernel since 2.6 knows (EQ
+ * came in 4.16); it is laid out as ss(8) compiles an "or": the first test,
+ * a JMP to the end (accept), the second test, whose failure jumps 4 bytes
+ * past the end (reject). Each op's "no" is a byte offset from that op.
  */
 static int
 scan_netlink_family(int fd, int family, int port, struct sock_list *l,
-    char *err, size_t errlen)
+    char *buf, size_t buflen, char *err, size_t errlen)
 {
-	static union {
-		struct nlmsghdr	 h;
-		char		 b[SOCKSTAT_NLBUF];
-	}			 buf;
 	struct {
 		struct nlmsghdr		 nlh;
 		struct inet_diag_req_v2	 r;
@@ -219,21 +243,19 @@ scan_netlink_family(int fd, int family, int port, struct sock_list *l,
 		struct inet_diag_bc_op	 bc[9];
 	}			 req;
 	struct sockaddr_nl	 kernel = { .nl_family = AF_NETLINK };
-	struct iovec		 iov = { buf.b, sizeof buf.b };
+	struct iovec		 iov = { buf, buflen };
 	struct msghdr		 msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	const struct inet_diag_msg *m;
-	struct sock_entry	 e;
 	struct nlmsghdr		*h;
-	static uint32_t		 seq;
 	ssize_t			 n;
-	int			 len, error;
+	int			 len, done, error;
 	const char		*fam = family == AF_INET ? "IPv4" : "IPv6";
 
 	memset(&req, 0, sizeof req);
 	req.nlh.nlmsg_len = sizeof req;
 	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = ++seq;
+	/* One dump per family on this socket: the family tells them apart. */
+	req.nlh.nlmsg_seq = (uint32_t)family;
 	req.r.sdiag_family = family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	/* States 1 to 11; asking for SYN_RECV brings request sockets too. */
@@ -270,50 +292,63 @@ scan_netlink_family(int fd, int family, int port, struct sock_list *l,
 			return (-1);
 		}
 		len = (int)n;
-		for (h = &buf.h; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		    h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != req.nlh.nlmsg_seq)
 				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				/* A dump that failed part way says so here. */
-				error = 0;
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof error))
-					memcpy(&error, NLMSG_DATA(h),
-					    sizeof error);
-				if (error < 0) {
-					snprintf(err, errlen, "netlink %s: %s",
-					    fam, strerror(-error));
-					return (-1);
-				}
+			if ((done = netlink_entry(h, l, &error)) == 1)
 				return (0);
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				error = 0;
-				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof
-				    (struct nlmsgerr)))
-					error = ((struct nlmsgerr *)
-					    NLMSG_DATA(h))->error;
+			if (done == -1) {
 				snprintf(err, errlen, "netlink %s: %s", fam,
-				    error < 0 ? strerror(-error) :
+				    error != 0 ? strerror(error) :
 				    "unexpected reply");
 				return (-1);
 			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
-				continue;
-			m = NLMSG_DATA(h);
-			memset(&e, 0, sizeof e);
-			e.family = m->idiag_family;
-			e.state = m->idiag_state;
-			e.lport = ntohs(m->id.idiag_sport);
-			e.rport = ntohs(m->id.idiag_dport);
-			memcpy(e.laddr, m->id.idiag_src, e.family == AF_INET ?
-			    4 : 16);
-			memcpy(e.raddr, m->id.idiag_dst, e.family == AF_INET ?
-			    4 : 16);
-			entry_unmap(&e);
-			list_add(l, &e);
 		}
 	}
+}
+
+/*
+ * One message of a dump: a socket is added to the list (0), the end of
+ * the dump is 1, a failure -1 with *error its errno (0: none given).
+ */
+static int
+netlink_entry(const struct nlmsghdr *h, struct sock_list *l, int *error)
+{
+	const struct inet_diag_msg	*m;
+	struct sock_entry		 e;
+
+	*error = 0;
+	if (h->nlmsg_type == NLMSG_DONE) {
+		/* A dump that failed part way says so here. */
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof *error))
+			memcpy(error, NLMSG_DATA(h), sizeof *error);
+		*error = -*error;
+		return (*error > 0 ? -1 : 1);
+	}
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+			*error = -((const struct nlmsgerr *)
+			    NLMSG_DATA(h))->error;
+		if (*error < 0)
+			*error = 0;
+		return (-1);
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof *m))
+		return (0);
+	m = NLMSG_DATA(h);
+	memset(&e, 0, sizeof e);
+	e.family = m->idiag_family;
+	e.state = m->idiag_state;
+	e.lport = ntohs(m->id.idiag_sport);
+	e.rport = ntohs(m->id.idiag_dport);
+	e.inode = m->idiag_inode;
+	memcpy(e.laddr, m->id.idiag_src, e.family == AF_INET ? 4 : 16);
+	memcpy(e.raddr, m->id.idiag_dst, e.family == AF_INET ? 4 : 16);
+	entry_unmap(&e);
+	list_add(l, &e);
+	return (0);
 }
 
 /* Read both /proc tables. A host without IPv6 has no tcp6, and that is fine. */
@@ -353,12 +388,13 @@ scan_proc_file(const char *path, int family, int port, struct sock_list *l,
 			first = 0;
 			continue;
 		}
-		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x",
-		    la, &lp, ra, &rp, &st) != 5)
+		memset(&e, 0, sizeof e);
+		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %32[0-9A-Fa-f]:%x %x "
+		    "%*x:%*x %*x:%*x %*x %*u %*u %lu", la, &lp, ra, &rp, &st,
+		    &e.inode) < 5)
 			continue;
 		if (lp != (unsigned int)port && rp != (unsigned int)port)
 			continue;
-		memset(&e, 0, sizeof e);
 		e.family = family;
 		e.state = (int)st;
 		e.lport = (uint16_t)lp;
@@ -403,7 +439,7 @@ parse_hex_addr(const char *s, uint8_t *addr, size_t len)
 
 /* Count by state and side; a socket with both ports = port is on both. */
 static void
-count(const struct sock_list *l, int port, struct sock_counts *c)
+count(const struct sock_list *l, int port, struct sockstat_counts *c)
 {
 	const struct sock_entry	*e;
 	size_t			 i;
@@ -424,147 +460,22 @@ count(const struct sock_list *l, int port, struct sock_counts *c)
 	}
 }
 
-/* One round: read, count, print. Returns 0, or -1 when it cannot read. */
-static int
-round_print(struct sockstat_watch *w)
-{
-	struct sock_list	 l = { NULL, 0, 0 };
-	struct sock_counts	 c;
-	struct timespec		 now;
-	const char		*source;
-	char			 err[256];
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (scan(w->port, &l, &source, err, sizeof err) == -1) {
-		free(l.v);
-		log_warnx("%s", err);
-		return (-1);
-	}
-	count(&l, w->port, &c);
-	free(l.v);
-
-	if (w->json)
-		print_json(w, &c, &now, source);
-	else
-		print_text(w, &c, &now);
-	w->rounds++;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		log_warn("stdout");
-		return (-1);
-	}
-	return (0);
-}
-
 /*
- * A title line (with -w, after a blank line between rounds, the time
- * first), a header, then one line per state in the kernel's order.
- */
-static void
-print_text(const struct sockstat_watch *w, const struct sock_counts *c,
-    const struct timespec *now)
-{
-	struct tm	tm;
-	char		stamp[32];
-	int		s;
-
-	if (w->timestamp) {
-		if (w->rounds > 0)
-			putchar('\n');
-		localtime_r(&now->tv_sec, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%s.%03ld ", stamp, now->tv_nsec / 1000000);
-	}
-	printf("port %d: %lu socket%s\n", w->port, c->sockets,
-	    c->sockets == 1 ? "" : "s");
-	printf("%-11s %7s %7s %7s\n", "STATE", "TOTAL", "DAEMON", "CLIENTS");
-	for (s = 1; s <= SOCKSTAT_NSTATES; s++)
-		printf("%-11s %7lu %7lu %7lu\n", state_names[s], c->total[s],
-		    c->daemon[s], c->clients[s]);
-}
-
-/* One JSON object on one line; the states in the kernel's order. */
-static void
-print_json(const struct sockstat_watch *w, const struct sock_counts *c,
-    const struct timespec *now, const char *source)
-{
-	struct tm	tm;
-	char		stamp[32], zone[8];
-	int		s;
-
-	localtime_r(&now->tv_sec, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	/* RFC 3339 wants +01:00 where strftime gives +0100. */
-	strftime(zone, sizeof zone, "%z", &tm);
-	printf("{\"time\":\"%s.%03ld%.3s:%.2s\",\"port\":%d,\"source\":\"%s\","
-	    "\"sockets\":%lu,\"states\":{", stamp, now->tv_nsec / 1000000,
-	    zone, zone + 3, w->port, source, c->sockets);
-	for (s = 1; s <= SOCKSTAT_NSTATES; s++)
-		printf("%s\"%s\":{\"total\":%lu,\"daemon\":%lu,"
-		    "\"clients\":%lu}", s > 1 ? "," : "", state_names[s],
-		    c->total[s], c->daemon[s], c->clients[s]);
-	printf("}}\n");
-}
-
-/* The -w timer. */
-static void
-round_callback(evutil_socket_t fd, short what, void *arg)
-{
-	struct sockstat_watch	*w = arg;
-
-	(void)fd;
-	(void)what;
-	if (round_print(w) == -1) {
-		w->exit_code = 1;
-		event_base_loopbreak(w->base);
-	}
-}
-
-/* ^C ends -w, as it ends a session: 130. */
-static void
-sigint_callback(evutil_socket_t sig, short what, void *arg)
-{
-	struct sockstat_watch	*w = arg;
-
-	(void)sig;
-	(void)what;
-	w->exit_code = 130;
-	event_base_loopbreak(w->base);
-}
-
-/*
- * seqecho -S: print the counts for port once, or with interval every
- * interval until SIGINT. Returns the exit code.
+ * Count the sockets on port by state and side, and say which way the
+ * tables were read ("netlink" or "proc"). On failure returns -1 with the
+ * reason in err.
  */
 int
-sockstat_run(int port, const struct timeval *interval, int json)
+sockstat_count(int port, struct sockstat_counts *c, const char **source,
+    char *err, size_t errlen)
 {
-	struct sockstat_watch	 w;
-	struct event		*timer, *sigint;
+	struct sock_list	 l = { NULL, 0, 0 };
+	int			 error;
 
-	memset(&w, 0, sizeof w);
-	w.port = port;
-	w.json = json;
-	if (interval == NULL)
-		return (round_print(&w) == -1 ? 1 : 0);
-
-	w.timestamp = 1;
-	if ((w.base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
-	timer = event_new(w.base, -1, EV_PERSIST, round_callback, &w);
-	sigint = evsignal_new(w.base, SIGINT, sigint_callback, &w);
-	if (timer == NULL || sigint == NULL || event_add(sigint, NULL) == -1)
-		fatalx("cannot set up the -w loop");
-	if (round_print(&w) == -1)
-		w.exit_code = 1;
-	else {
-		if (event_add(timer, interval) == -1)
-			fatalx("cannot set up the -w timer");
-		event_base_dispatch(w.base);
-	}
-	event_free(timer);
-	event_free(sigint);
-	event_base_free(w.base);
-	return (w.exit_code);
+	if ((error = scan(port, &l, source, err, errlen)) == 0)
+		count(&l, port, c);
+	free(l.v);
+	return (error);
 }
 
 /* Family, address bytes (unmapped) and port of a socket address. */

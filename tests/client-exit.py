@@ -148,6 +148,74 @@ def test_server_closes_nothing_owed():
     check_eq((rc, out, err), (0, b"0a\n", ""), "rc, stdout, stderr")
 
 
+def scripted_server(replies):
+    """A server that reads the whole session (to bye or EOF), then sends
+    replies as they are and closes; returns (port, join)."""
+    def handler(s):
+        buf = b""
+        while not (buf.startswith(b"bye\n") or b"\nbye\n" in buf):
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+        s.sendall(replies)
+
+    return fake_server(handler)
+
+
+def scripted_session(replies, stdin):
+    """seqecho against scripted_server(replies); returns (port, rc, out, err)."""
+    port, join = scripted_server(replies)
+    rc, out, err = run_client(["127.0.0.1", str(port)], stdin)
+    join()
+    return port, rc, out, err
+
+
+def wrong_reply(replies, stdin, want_out, want_err):
+    """A wrong reply: exit 1, stdout want_out, and one line on stderr."""
+    port, rc, out, err = scripted_session(replies, stdin)
+    check_eq((rc, out, err), (1, want_out, "seqecho: 127.0.0.1:%d: %s\n"
+                              % (port, want_err)), "rc, stdout, stderr")
+
+
+def test_reply_not_owed_is_1():
+    # One message, two replies: the extra one is printed, then exit 1.
+    wrong_reply(b"0hello\n1extra\n", b"hello\n", b"0hello\n1extra\n",
+                "reply serial 1 not owed (1 sent)")
+
+
+def test_serial_out_of_order_is_1():
+    wrong_reply(b"0hello\n2world\n", b"hello\nworld\n", b"0hello\n2world\n",
+                "reply serial 2 out of order, expected 1")
+
+
+def test_serial_repeated_is_1():
+    # The same serial twice: the first error stops the client, so the
+    # replies after it are not printed.
+    wrong_reply(b"0a\n0b\n1c\n", b"a\nb\nc\n", b"0a\n0b\n",
+                "reply serial 0 out of order, expected 1")
+
+
+def test_reply_without_serial_is_1():
+    wrong_reply(b"0a\nb\n", b"a\nb\n", b"0a\nb\n",
+                "reply without a serial, expected 1")
+
+
+def test_serials_in_order_are_0():
+    # Messages that begin with digits, and serials past one digit: reply k
+    # begins with k, whatever follows it.
+    n = 12
+    msgs = b"".join(b"%d\n" % (i * 7) for i in range(n))
+    want = b"".join(b"%d%d\n" % (i, i * 7) for i in range(n))
+    _, rc, out, err = scripted_session(want, msgs)
+    check_eq((rc, out, err), (0, want, ""), "rc, stdout, stderr")
+    with Daemon(server_conf(separator=":")) as d:
+        rc, out, err = run_client(["127.0.0.1", str(d.port)], msgs)
+        want = b"".join(b"%d:%d\n" % (i, i * 7) for i in range(n))
+        check_eq((rc, out, err), (0, want, ""),
+                 "rc, stdout, stderr against the daemon")
+
+
 def test_server_resets_with_replies_owed():
     def handler(s):
         read_lines_from(s, 2)
@@ -163,11 +231,14 @@ def test_server_resets_with_replies_owed():
 
 def test_server_resets_nothing_owed():
     # Every reply is in: a server closing with our bye unread is sloppy,
-    # but nothing was lost.
+    # but nothing was lost. The server resets only once seqecho has
+    # printed both replies.
+    printed = threading.Event()
+
     def handler(s):
         read_lines_from(s, 2)
         s.sendall(b"0a\n1b\n")
-        time.sleep(0.2)
+        check(printed.wait(harness.t(10)), "replies not printed")
         reset(s)
 
     port, join = fake_server(handler)
@@ -177,9 +248,13 @@ def test_server_resets_nothing_owed():
     try:
         p.stdin.write(b"a\nb\n")
         p.stdin.flush()
-        out, err = p.stdout.read(), p.stderr.read()
+        out = p.stdout.readline() + p.stdout.readline()
+        printed.set()
+        out += p.stdout.read()
+        err = p.stderr.read()
         rc = p.wait(harness.t(10))
     finally:
+        printed.set()
         p.stdin.close()
         if p.poll() is None:
             p.kill()

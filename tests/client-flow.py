@@ -15,11 +15,29 @@ import time
 import harness
 from harness import Daemon, check, check_eq, vmrss_kib
 
-LINES = 1 << 20                 # 64 MiB of input
-# Far below the 64 MiB an unbounded client would hold, far above the
-# kernel's socket buffers that legitimately sit between the two ends.
-MAX_READ = 24 << 20
+
+
+def tcp_buffer_max(name):
+    """The most the kernel lets a TCP socket's buffer grow to (autotuning)."""
+    with open("/proc/sys/net/ipv4/" + name) as f:
+        return int(f.read().split()[2])
+
+
+# What legitimately sits between the two ends: a send and a receive buffer
+# on each of the two connections' paths (stdin -> daemon, daemon -> us), as
+# large as this host lets them grow, plus the programs' own bounded
+# buffers (the daemon's 1 MiB, the client's 2 x 256 KiB) and a margin.
+MAX_READ = 2 * (tcp_buffer_max("tcp_rmem") + tcp_buffer_max("tcp_wmem")) \
+    + (8 << 20)
+# Input twice that, and at least 64 MiB, so that an unbounded client is
+# caught whatever the host's buffers.
+LINES = max(1 << 20, 2 * MAX_READ // 64)
 MAX_RSS_KIB = 48 * 1024
+# Under AddressSanitizer freed memory is held in a quarantine, so the RSS
+# would grow with the bytes that passed, not with what is held: no
+# quarantine for the client here (the option means nothing otherwise).
+ASAN_ENV = {"ASAN_OPTIONS": ":".join(
+    x for x in (os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=0") if x)}
 
 
 def line(i):
@@ -62,7 +80,8 @@ def test_slow_stdout():
     with Daemon() as d, open(path, "rb") as stdin:
         p = subprocess.Popen([harness.seqecho_path(), "127.0.0.1", str(d.port)],
                              stdin=stdin, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE,
+                             env=dict(os.environ, **ASAN_ENV))
         try:
             pos = settle(p.pid)
             rss = vmrss_kib(p.pid)
@@ -97,7 +116,8 @@ def test_server_not_reading():
         p = subprocess.Popen([harness.seqecho_path(), "127.0.0.1",
                               str(ls.getsockname()[1])],
                              stdin=stdin, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE,
+                             env=dict(os.environ, **ASAN_ENV))
     try:
         s, _ = ls.accept()
         pos = settle(p.pid)

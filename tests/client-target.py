@@ -3,7 +3,10 @@
 arguments, else -c FILE's client group, else 127.0.0.1 1234; -t over
 client.connect_timeout; names resolved, IPv6 too."""
 
+import os
+import shutil
 import socket
+import subprocess
 import time
 
 import harness
@@ -69,14 +72,51 @@ def test_host_name():
         check_eq((rc, out, err), (0, b"0x\n", ""), "localhost")
 
 
+def in_private_hosts(hosts, argv):
+    """Run argv (seqecho's arguments) with hosts as /etc/hosts, in a mount
+    namespace of its own (unshare -m, root only), and with a gai.conf that
+    ranks 127.0.0.7 first, since getaddrinfo sorts the addresses (RFC 6724)
+    and would otherwise put 127.0.0.1 before it. Returns (rc, out, err)."""
+    if os.geteuid() != 0:
+        harness.skip("a private /etc/hosts needs root (unshare -m)")
+    if shutil.which("unshare") is None:
+        harness.skip("no unshare(1)")
+    if not os.path.exists("/etc/gai.conf"):
+        harness.skip("no /etc/gai.conf to stand in for: the address order "
+                     "cannot be set")
+    gai = write_file("precedence ::ffff:127.0.0.7/128 100\n"
+                     "precedence ::1/128 50\nprecedence ::/0 40\n"
+                     "precedence 2002::/16 30\nprecedence ::/96 20\n"
+                     "precedence ::ffff:0:0/96 10\n")
+    script = ('mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/gai.conf'
+              ' && shift 2 && exec "$@"')
+    cmd = ["unshare", "-m", "sh", "-c", script, "sh", write_file(hosts), gai]
+    probe = subprocess.run(cmd + ["true"], capture_output=True, text=True,
+                           timeout=harness.t(10))
+    if probe.returncode != 0:
+        harness.skip("no private mount namespace here: %s" % probe.stderr.strip())
+    p = subprocess.run(cmd + [harness.seqecho_path()] + argv, input=b"x\n",
+                       capture_output=True, timeout=harness.t(10))
+    err = p.stderr.decode(errors="replace")
+    harness._check_sanitizer(err, "seqecho " + " ".join(argv))
+    return p.returncode, p.stdout, err
+
+
 def test_each_address_in_turn():
-    # Only meaningful where localhost has an IPv6 address and it comes first.
-    addrs = [a[4][0] for a in socket.getaddrinfo("localhost", 1, type=socket.SOCK_STREAM)]
-    if "127.0.0.1" not in addrs or addrs[0] == "127.0.0.1":
-        harness.skip("localhost resolves to %r here" % addrs)
+    # A name whose first address is dead (nothing on 127.0.0.7 at the
+    # daemon's port) and whose second is the daemon's: the client falls
+    # through to the second, and -v says the first was refused.
+    hosts = "127.0.0.7 multi.test\n127.0.0.1 multi.test\n"
     with Daemon() as d:
-        rc, out, err = run_client(["localhost", str(d.port)], b"x\n")
-        check_eq((rc, out, err), (0, b"0x\n", ""), "after %s refused" % addrs[0])
+        rc, out, err = in_private_hosts(hosts, ["multi.test", str(d.port)])
+        check_eq((rc, out, err), (0, b"0x\n", ""), "after 127.0.0.7 refused")
+        rc, out, err = in_private_hosts(hosts, ["-v", "multi.test", str(d.port)])
+        check_eq((rc, out), (0, b"0x\n"), "rc, stdout with -v")
+        lines = err.splitlines()
+        check_eq(lines[0], "seqecho: connect 127.0.0.7:%d: Connection refused"
+                 % d.port, "the first address tried")
+        check(lines[1].startswith("seqecho: connected: 127.0.0.1:%d ESTABLISHED"
+                                  % d.port), "then the second: %r" % err)
 
 
 def test_ipv6():
@@ -93,35 +133,32 @@ def test_ipv6():
 
 
 def unanswered_port():
-    """A listener whose queue is full, so a connect to it just waits."""
+    """A listener whose queue is full, so a connect to it just waits.
+
+    Connections are made until one hangs: those that complete fill the
+    queue (Linux takes backlog + 1), and the first that waits shows it is
+    full. Where none ever waits (not every stack drops the SYN), skip.
+    """
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(0)
     port = ls.getsockname()[1]
-    fillers = []
-    for _ in range(4):
-        s = socket.socket()
-        s.setblocking(False)
-        s.connect_ex(("127.0.0.1", port))
-        fillers.append(s)
-    time.sleep(0.2)
-    # Check that a connect does hang here (not every stack drops the SYN).
-    probe = socket.socket()
-    probe.settimeout(0.5)
-    try:
-        probe.connect(("127.0.0.1", port))
-        hangs = False
-    except socket.timeout:
-        hangs = True
-    except OSError:
-        hangs = False
-    probe.close()
-    if not hangs:
-        for s in fillers:
-            s.close()
-        ls.close()
-        harness.skip("a full listen queue does not stall connect here")
-    return port, [ls] + fillers
+    socks = [ls]
+    for _ in range(8):
+        probe = socket.socket()
+        probe.settimeout(harness.t(0.5))
+        try:
+            probe.connect(("127.0.0.1", port))
+        except socket.timeout:
+            probe.close()
+            return port, socks
+        except OSError:
+            probe.close()
+            break
+        socks.append(probe)
+    for s in socks:
+        s.close()
+    harness.skip("a full listen queue does not stall connect here")
 
 
 def test_connect_timeout():
