@@ -252,7 +252,6 @@ server_accept(struct server *s, int fd, struct sockaddr *sa, int salen)
 {
 	struct worker	*w;
 	struct accepted	 a;
-	int		 nover = 0;
 
 	memset(&a, 0, sizeof a);
 	a.fd = fd;
@@ -267,13 +266,14 @@ server_accept(struct server *s, int fd, struct sockaddr *sa, int salen)
 	if (!a.over_limit)
 		__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	else
-		nover = __atomic_add_fetch(&s->nover, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&s->nover, 1, __ATOMIC_RELAXED);
 	a.params = s->params;
 	w = s->workers[s->next_worker++ % (unsigned)s->nworkers];
 	worker_hand(w, &a);
-	if (nover >= s->over_max && !s->stopping) {
+	/* Stop before accepting one without a descriptor budgeted. */
+	if (!s->stopping && !server_can_accept(s)) {
 		log_debug("%d connections over the limit closing: accept "
-		    "paused", nover);
+		    "paused", __atomic_load_n(&s->nover, __ATOMIC_RELAXED));
 		server_pause_accept(s);
 	}
 }
