@@ -7,7 +7,6 @@ Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
 import shutil
-import signal
 import subprocess
 
 import harness
@@ -24,15 +23,6 @@ def listen_backlogs(port):
     return [int(l.split()[2]) for l in out.splitlines() if l.strip()]
 
 
-def reload(d, text):
-    with open(d.conf_path, "w") as f:
-        f.write(text)
-    mark = d.mark()
-    d.signal(signal.SIGHUP)
-    d.wait_log(r"configuration reloaded", since=mark)
-    return mark
-
-
 def test_backlog_at_start():
     with Daemon(server_conf(backlog=7)) as d:
         check_eq(listen_backlogs(d.port), [7], "backlog of the listener")
@@ -41,14 +31,14 @@ def test_backlog_at_start():
 def test_backlog_changed_on_reload():
     with Daemon(server_conf(backlog=7)) as d:
         check_eq(listen_backlogs(d.port), [7], "backlog before reload")
-        mark = reload(d, server_conf(backlog=19))
+        mark = d.reload(server_conf(backlog=19))
         check_eq(listen_backlogs(d.port), [19], "backlog after reload")
         check(d.log_lines(r"backlog 19 on 127\.0\.0\.1:%d" % d.port,
                           since=mark),
               "the change is not logged:\n" + d.log_text()[mark:])
         check_eq(send_recv_all(d.port, b"x\n"), b"0x\n", "served after")
         # Unchanged, nothing is done or said about it.
-        mark = reload(d, server_conf(backlog=19, separator=":"))
+        mark = d.reload(server_conf(backlog=19, separator=":"))
         check_eq(d.log_lines(r"backlog", since=mark), [], "log lines")
         check_eq(listen_backlogs(d.port), [19], "backlog kept")
 
@@ -56,7 +46,7 @@ def test_backlog_changed_on_reload():
 def test_new_listener_takes_the_new_backlog():
     with Daemon(server_conf(backlog=7)) as d:
         port = harness.free_port()
-        mark = reload(d, server_conf(port=port, backlog=23))
+        mark = d.reload(server_conf(port=port, backlog=23))
         d.wait_log(r"listening on 127\.0\.0\.1:%d" % port, since=mark)
         check_eq(listen_backlogs(port), [23], "backlog of the new listener")
         check_eq(listen_backlogs(d.port), [], "old listener still open")

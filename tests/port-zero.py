@@ -6,8 +6,6 @@ that keeps the group keeps its port, for a new address too.
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
-import signal
-
 import harness
 from harness import Daemon, check, check_eq, send_recv_all, server_conf
 
@@ -61,20 +59,11 @@ def test_list_shares_one_port():
         serves(one_port(ls), ls)
 
 
-def reload(d, text):
-    with open(d.conf_path, "w") as f:
-        f.write(text)
-    mark = d.mark()
-    d.signal(signal.SIGHUP)
-    d.wait_log(r"configuration reloaded", since=mark)
-    return mark
-
-
 def test_reload_keeps_the_port():
     need_ipv6()
     with Daemon(server_conf(address=["127.0.0.1", "::1"])) as d:
         port = one_port(listeners(d, 2))
-        mark = reload(d, server_conf(address=["127.0.0.1", "::1"],
+        mark = d.reload(server_conf(address=["127.0.0.1", "::1"],
                                      separator=":"))
         check_eq(d.log_lines(r"listening on", since=mark), [],
                  "listeners changed on an unchanged reload")
@@ -87,7 +76,7 @@ def test_reload_adds_an_address_on_the_port():
     need_ipv6()
     with Daemon(server_conf(address="127.0.0.1")) as d:
         port = one_port(listeners(d, 1))
-        mark = reload(d, server_conf(address=["127.0.0.1", "::1"]))
+        mark = d.reload(server_conf(address=["127.0.0.1", "::1"]))
         m = d.wait_log(r"listening on \[::1\]:(\d+)", since=mark)
         check_eq(int(m.group(1)), port, "port of the address added")
         for host in ("127.0.0.1", "::1"):
