@@ -70,6 +70,7 @@ struct accepted {
 };
 
 struct event_base;
+struct listeners;
 struct server;
 struct worker;
 struct conn;
@@ -87,6 +88,18 @@ void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
 void		 server_notify(const char *);
 void		 server_fd_limit(struct config *);
+void		 server_accept(struct server *, int, struct sockaddr *, int);
+void		 server_accept_error(struct server *);
+
+/* server-listen.c */
+struct listeners *listeners_new(struct event_base *, struct server *);
+int		 listeners_inherit(struct listeners *);
+int		 listeners_rebind(struct listeners *, const struct config *);
+size_t		 listeners_count(const struct listeners *);
+int		 listeners_fd(const struct listeners *, size_t);
+void		 listeners_enable(struct listeners *, int);
+void		 listeners_close(struct listeners *);
+void		 listeners_free(struct listeners *);
 
 /* worker.c */
 struct worker	*worker_new(struct server *, int, struct event_base *);

@@ -1,7 +1,8 @@
 /*
- * server.c - the listening sockets and the accept policy: the connection
- * limit, pausing accept when out of descriptors, spreading connections over
- * the workers, reloading the configuration, and graceful shutdown.
+ * server.c - the accept policy: the connection limit, the descriptors it
+ * needs, pausing accept, spreading connections over the workers,
+ * reloading the configuration, and graceful shutdown. The listening
+ * sockets themselves are server-listen.c's.
  *
  * One thread accepts and hands sockets to the workers. Per-worker listeners
  * with SO_REUSEPORT were the alternative, and measured no faster with two
@@ -16,9 +17,10 @@
 
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <event2/util.h>
 
 #ifdef HAVE_LIBSYSTEMD
@@ -35,22 +36,21 @@
 
 #include "seqechod.h"
 
-/* Descriptors kept beyond max_connections for listeners, logs, files. */
-#define FD_RESERVE		32
-/* Milliseconds accept stays paused after running out of descriptors. */
+/*
+ * Descriptors that come and go beside those counted: a reloaded file and
+ * its includes, the resolver's, syslog's socket, the pid file.
+ */
+#define FD_SPARE		8
+/* Descriptors each event base holds: epoll, its signal pipe, a wake-up. */
+#define FD_PER_BASE		4
+/*
+ * Connections over the limit, told ERR too many connections, that may
+ * linger at once (up to CONN_LINGER_SECS each): at least, at most.
+ */
+#define OVER_LIMIT_MIN		16
+#define OVER_LIMIT_MAX		1024
+/* Milliseconds accept stays paused before looking again. */
 #define ACCEPT_RETRY_MS		100
-
-struct listener {
-	struct evconnlistener	*lev;
-	char			*address;	/* as configured */
-	int			 port;		/* as configured */
-	char			 name[ADDRSTRLEN];
-};
-
-struct listeners {
-	struct listener		*v;
-	size_t			 n;
-};
 
 struct server {
 	struct event_base	*base;
@@ -58,7 +58,7 @@ struct server {
 	const struct daemon_options *opts;
 	struct conn_params	 params;
 
-	struct listeners	 listeners;
+	struct listeners	*listeners;
 	int			 accept_paused;		/* atomic */
 	struct event		*accept_timer;
 	time_t			 accept_logged;
@@ -67,27 +67,25 @@ struct server {
 	int			 nworkers;
 	unsigned		 next_worker;
 	int			 nconns;		/* atomic */
+	int			 nover;			/* atomic */
+	int			 over_max;
+	int			 fds_fixed;	/* held, listeners aside */
+	int			 reserve_fd;	/* for the shutdown drain */
 	uint64_t		 next_id;
 	int			 stopping;
 	int			 activated;	/* sockets from systemd */
 };
 
 static void	server_set_params(struct server *);
-static int	server_bind(struct server *, struct listeners *, const char *,
-		    int);
-static int	server_bind_one(struct server *, struct listeners *,
-		    struct evutil_addrinfo *, const char *, int);
-static int	server_rebind(struct server *, const struct config *);
-static void	listeners_free(struct listeners *);
-static void	server_accept_callback(struct evconnlistener *,
-		    evutil_socket_t, struct sockaddr *, int, void *);
-static void	server_accept_error_callback(struct evconnlistener *, void *);
+static int	server_can_accept(struct server *);
 static void	server_accept_timer_callback(evutil_socket_t, short, void *);
 static void	server_pause_accept(struct server *);
-static int	server_inherit(struct server *);
 static void	server_accept_backlog(struct server *);
-static void	server_add_listener(struct listeners *,
-		    struct evconnlistener *, const char *, int);
+static int	server_tell_queued(struct server *, int);
+static void	server_fd_budget(struct server *, struct config *);
+static int	over_room(int);
+static rlim_t	fd_limit_raise(rlim_t);
+static int	fd_count(void);
 
 /* Set up the workers; worker 0 shares base, the main thread's loop. */
 struct server *
@@ -106,6 +104,10 @@ server_new(struct event_base *base, struct config *cfg,
 	s->accept_timer = evtimer_new(base, server_accept_timer_callback, s);
 	if (s->accept_timer == NULL)
 		fatalx("cannot create a timer");
+	s->listeners = listeners_new(base, s);
+	/* Held so that shutdown can tell a queued client even at EMFILE. */
+	if ((s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("/dev/null");
 
 	s->nworkers = cfg->workers;
 	if (s->nworkers == 0) {
@@ -134,8 +136,10 @@ server_free(struct server *s)
 	for (i = 0; i < s->nworkers; i++)
 		worker_free(s->workers[i]);
 	free(s->workers);
-	listeners_free(&s->listeners);
+	listeners_free(s->listeners);
 	event_free(s->accept_timer);
+	if (s->reserve_fd != -1)
+		close(s->reserve_fd);
 	free(s);
 }
 
@@ -151,72 +155,29 @@ server_set_params(struct server *s)
 	    s->cfg->separator);
 }
 
-static void
-listeners_free(struct listeners *ls)
-{
-	size_t	i;
-
-	for (i = 0; i < ls->n; i++) {
-		evconnlistener_free(ls->v[i].lev);
-		free(ls->v[i].address);
-	}
-	free(ls->v);
-	ls->v = NULL;
-	ls->n = 0;
-}
-
 /*
  * Open a listener for every configured address, or take the sockets
  * systemd passed. Errors are logged as "bind ADDRESS:PORT: reason"; any
- * error closes them all and returns -1.
+ * error closes them all and returns -1. Then, with every descriptor
+ * startup opens held, fit max_connections to the open file limit.
  */
 int
 server_listen(struct server *s)
 {
-	int	n;
+	int	n, held;
 
-	if ((n = server_inherit(s)) != 0)
-		return (n > 0 ? 0 : -1);
+	if ((n = listeners_inherit(s->listeners)) == -1)
+		return (-1);
+	s->activated = n > 0;
 	/* From no listeners, a rebind binds every address or none. */
-	return (server_rebind(s, s->cfg));
-}
-
-/*
- * Socket activation: serve the listening sockets systemd passed, if any.
- * Returns how many, or -1 if one of them is not a listening TCP socket.
- */
-static int
-server_inherit(struct server *s)
-{
-#ifdef HAVE_LIBSYSTEMD
-	struct evconnlistener	*lev;
-	int			 n, i, fd;
-
-	if ((n = sd_listen_fds(1)) <= 0)
-		return (0);
-	for (i = 0; i < n; i++) {
-		fd = SD_LISTEN_FDS_START + i;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-			log_errorx("systemd socket %d is not a listening "
-			    "stream socket", fd);
-			listeners_free(&s->listeners);
-			return (-1);
-		}
-		evutil_make_socket_nonblocking(fd);
-		evutil_make_socket_closeonexec(fd);
-		/* A negative backlog: the socket is listening already. */
-		lev = evconnlistener_new(s->base, server_accept_callback, s,
-		    LEV_OPT_CLOSE_ON_FREE, -1, fd);
-		if (lev == NULL)
-			fatalx("cannot listen on systemd socket %d", fd);
-		server_add_listener(&s->listeners, lev, "systemd", -1);
-	}
-	s->activated = 1;
-	return (n);
-#else
-	(void)s;
+	if (!s->activated && listeners_rebind(s->listeners, s->cfg) == -1)
+		return (-1);
+	if ((held = fd_count()) == -1)
+		held = 3 + 1 + (s->nworkers + 1) * FD_PER_BASE +
+		    (int)listeners_count(s->listeners);
+	s->fds_fixed = held - (int)listeners_count(s->listeners);
+	server_fd_budget(s, s->cfg);
 	return (0);
-#endif
 }
 
 /* Tell systemd how we are doing, when it started us. */
@@ -228,135 +189,6 @@ server_notify(const char *state)
 #else
 	(void)state;
 #endif
-}
-
-/* Resolve one address setting ("*" is every address) and bind each. */
-static int
-server_bind(struct server *s, struct listeners *ls, const char *address,
-    int port)
-{
-	struct evutil_addrinfo	 hints, *res, *ai;
-	char			 service[8];
-	const char		*host = address;
-	int			 error, rc = 0;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	if (strcmp(address, "*") == 0)
-		host = NULL;
-	snprintf(service, sizeof service, "%d", port);
-
-	error = evutil_getaddrinfo(host, service, &hints, &res);
-	if (error != 0) {
-		log_errorx("bind %s:%s: %s", address, service,
-		    evutil_gai_strerror(error));
-		return (-1);
-	}
-	for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next)
-		rc = server_bind_one(s, ls, ai, address, port);
-	evutil_freeaddrinfo(res);
-	return (rc);
-}
-
-static int
-server_bind_one(struct server *s, struct listeners *ls,
-    struct evutil_addrinfo *ai, const char *address, int port)
-{
-	struct evconnlistener	*lev;
-	char			 name[ADDRSTRLEN];
-	unsigned		 flags;
-
-	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE;
-	/* So that "*" can bind :: beside 0.0.0.0 on the same port. */
-	if (ai->ai_family == AF_INET6)
-		flags |= LEV_OPT_BIND_IPV6ONLY;
-	addr_format(ai->ai_addr, name, sizeof name);
-
-	lev = evconnlistener_new_bind(s->base, server_accept_callback, s,
-	    flags, s->cfg->backlog, ai->ai_addr, (int)ai->ai_addrlen);
-	if (lev == NULL) {
-		log_errorx("bind %s: %s", name, strerror(errno));
-		return (-1);
-	}
-	server_add_listener(ls, lev, address, port);
-	return (0);
-}
-
-/* Record a listener and log the address it listens on. */
-static void
-server_add_listener(struct listeners *ls, struct evconnlistener *lev,
-    const char *address, int port)
-{
-	struct listener		*l;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen = sizeof ss;
-
-	evconnlistener_set_error_cb(lev, server_accept_error_callback);
-	ls->v = realloc(ls->v, (ls->n + 1) * sizeof *ls->v);
-	if (ls->v == NULL)
-		fatalx("out of memory");
-	l = &ls->v[ls->n++];
-	l->lev = lev;
-	l->address = xstrdup(address);
-	l->port = port;
-	/* With port 0 the kernel chose: say which. */
-	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
-	    &sslen) == 0)
-		addr_format((struct sockaddr *)&ss, l->name, sizeof l->name);
-	else
-		snprintf(l->name, sizeof l->name, "%s", address);
-	log_info("listening on %s", l->name);
-}
-
-/*
- * Make the listeners match a new configuration: keep those still named,
- * open the new ones first, and only then close the ones no longer named.
- * If any new one cannot be bound, nothing changes and -1 is returned.
- */
-static int
-server_rebind(struct server *s, const struct config *cfg)
-{
-	struct listeners	 next = { NULL, 0 }, old = s->listeners;
-	int			*keep;
-	size_t			 i, j;
-	int			 found;
-
-	keep = xcalloc(old.n, sizeof *keep);
-	for (i = 0; i < cfg->naddresses; i++) {
-		found = 0;
-		for (j = 0; j < old.n; j++) {
-			if (old.v[j].port == cfg->port &&
-			    strcmp(old.v[j].address, cfg->addresses[i]) == 0)
-				keep[j] = found = 1;
-		}
-		if (!found && server_bind(s, &next, cfg->addresses[i],
-		    cfg->port) == -1) {
-			listeners_free(&next);
-			free(keep);
-			return (-1);
-		}
-	}
-
-	for (j = 0; j < old.n; j++) {
-		if (!keep[j]) {
-			log_info("no longer listening on %s", old.v[j].name);
-			evconnlistener_free(old.v[j].lev);
-			free(old.v[j].address);
-			continue;
-		}
-		next.v = realloc(next.v, (next.n + 1) * sizeof *next.v);
-		if (next.v == NULL)
-			fatalx("out of memory");
-		next.v[next.n++] = old.v[j];
-	}
-	free(old.v);
-	free(keep);
-	s->listeners = next;
-	return (0);
 }
 
 /*
@@ -379,7 +211,6 @@ server_reload(struct server *s)
 		server_notify("READY=1");
 		return;
 	}
-	server_fd_limit(&new);
 	if (new.workers != s->cfg->workers) {
 		log_warnx("workers: a change needs a restart");
 		new.workers = s->cfg->workers;
@@ -391,7 +222,7 @@ server_reload(struct server *s)
 	}
 	/* systemd owns activated sockets: the file's addresses do not apply. */
 	keep = s->activated;
-	if (!keep && server_rebind(s, &new) == -1) {
+	if (!keep && listeners_rebind(s->listeners, &new) == -1) {
 		log_warnx("keeping the listeners of the running configuration");
 		keep = 1;
 	}
@@ -401,6 +232,7 @@ server_reload(struct server *s)
 			config_add_address(&new, s->cfg->addresses[i]);
 		new.port = s->cfg->port;
 	}
+	server_fd_budget(s, &new);
 	config_free(s->cfg);
 	*s->cfg = new;
 	server_set_params(s);
@@ -409,28 +241,41 @@ server_reload(struct server *s)
 	server_notify("READY=1");
 }
 
-static void
-server_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+/*
+ * A listener accepted fd: hand it to the next worker, counted under
+ * max_connections or, over it, to be told so. Over-limit connections
+ * linger, each a descriptor: once as many as the reserve has room for
+ * are closing, stop accepting until one has gone.
+ */
+void
+server_accept(struct server *s, int fd, struct sockaddr *sa, int salen)
 {
-	struct server	*s = arg;
 	struct worker	*w;
 	struct accepted	 a;
 
-	(void)lev;
 	memset(&a, 0, sizeof a);
 	a.fd = fd;
 	if (salen > (int)sizeof a.peer)
 		salen = sizeof a.peer;
 	memcpy(&a.peer, sa, (size_t)salen);
 	a.id = ++s->next_id;
-	a.over_limit = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
+	/* Stopping, all are told that rather than that the server is full. */
+	a.over_limit = !s->stopping &&
+	    __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
 	    s->cfg->max_connections;
 	if (!a.over_limit)
 		__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_add_fetch(&s->nover, 1, __ATOMIC_RELAXED);
 	a.params = s->params;
 	w = s->workers[s->next_worker++ % (unsigned)s->nworkers];
 	worker_hand(w, &a);
+	/* Stop before accepting one without a descriptor budgeted. */
+	if (!s->stopping && !server_can_accept(s)) {
+		log_debug("%d connections over the limit closing: accept "
+		    "paused", __atomic_load_n(&s->nover, __ATOMIC_RELAXED));
+		server_pause_accept(s);
+	}
 }
 
 /*
@@ -438,14 +283,12 @@ server_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
  * readable and the loop would spin: pause accepting and retry shortly, or
  * as soon as a connection closes. Other errors are logged and survived.
  */
-static void
-server_accept_error_callback(struct evconnlistener *lev, void *arg)
+void
+server_accept_error(struct server *s)
 {
-	struct server	*s = arg;
 	int		 error = EVUTIL_SOCKET_ERROR();
 	time_t		 now = time(NULL);
 
-	(void)lev;
 	if (now != s->accept_logged) {
 		s->accept_logged = now;
 		log_warnx("accept: %s", evutil_socket_error_to_string(error));
@@ -455,34 +298,47 @@ server_accept_error_callback(struct evconnlistener *lev, void *arg)
 		server_pause_accept(s);
 }
 
+/* Whether a connection accepted now has a descriptor budgeted for it. */
+static int
+server_can_accept(struct server *s)
+{
+	return (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) <
+	    s->cfg->max_connections ||
+	    __atomic_load_n(&s->nover, __ATOMIC_RELAXED) < s->over_max);
+}
+
 static void
 server_pause_accept(struct server *s)
 {
 	struct timeval	tv = { 0, ACCEPT_RETRY_MS * 1000 };
-	size_t		i;
 
-	for (i = 0; i < s->listeners.n; i++)
-		evconnlistener_disable(s->listeners.v[i].lev);
+	listeners_enable(s->listeners, 0);
 	__atomic_store_n(&s->accept_paused, 1, __ATOMIC_RELAXED);
 	evtimer_add(s->accept_timer, &tv);
 }
 
-/* Accept again after a pause: on the timer, or when a connection closed. */
+/*
+ * Accept again after a pause: on the timer, or when a connection closed,
+ * if the connection would have its descriptor; else look again later.
+ */
 static void
 server_accept_timer_callback(evutil_socket_t fd, short what, void *arg)
 {
 	struct server	*s = arg;
-	size_t		 i;
+	struct timeval	 tv = { 0, ACCEPT_RETRY_MS * 1000 };
 
 	(void)fd;
 	(void)what;
 	if (!__atomic_load_n(&s->accept_paused, __ATOMIC_RELAXED) ||
 	    s->stopping)
 		return;
+	if (!server_can_accept(s)) {
+		evtimer_add(s->accept_timer, &tv);
+		return;
+	}
 	__atomic_store_n(&s->accept_paused, 0, __ATOMIC_RELAXED);
 	evtimer_del(s->accept_timer);
-	for (i = 0; i < s->listeners.n; i++)
-		evconnlistener_enable(s->listeners.v[i].lev);
+	listeners_enable(s->listeners, 1);
 }
 
 /* A connection has gone, on any worker's thread: a descriptor is free. */
@@ -491,6 +347,8 @@ server_conn_closed(struct server *s, int counted)
 {
 	if (counted)
 		__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_sub_fetch(&s->nover, 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&s->accept_paused, __ATOMIC_RELAXED))
 		event_active(s->accept_timer, EV_TIMEOUT, 1);
 }
@@ -511,7 +369,7 @@ server_shutdown(struct server *s)
 	server_notify("STOPPING=1");
 	s->stopping = 1;
 	server_accept_backlog(s);
-	listeners_free(&s->listeners);
+	listeners_close(s->listeners);
 	evtimer_del(s->accept_timer);
 	for (i = 0; i < s->nworkers; i++)
 		worker_stop(s->workers[i]);
@@ -520,27 +378,67 @@ server_shutdown(struct server *s)
 /*
  * Closing a listening socket resets the connections still queued on it:
  * accept them first, so that they are told the server is shutting down.
+ * Out of descriptors, the reserve one takes them, one at a time.
  */
 static void
 server_accept_backlog(struct server *s)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	size_t			 i;
-	int			 fd, lfd;
+	size_t			 i, n, most;
+	int			 fd, lfd, told = 0;
 
-	for (i = 0; i < s->listeners.n; i++) {
-		lfd = evconnlistener_get_fd(s->listeners.v[i].lev);
-		for (;;) {
+	/* What is queued now, not what a flood keeps adding. */
+	most = (size_t)s->cfg->backlog + 64;
+	for (i = 0; i < listeners_count(s->listeners); i++) {
+		lfd = listeners_fd(s->listeners, i);
+		for (n = 0; n < most; n++) {
 			sslen = sizeof ss;
 			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd == -1)
+			if (fd != -1)
+				server_accept(s, fd, (struct sockaddr *)&ss,
+				    (int)sslen);
+			else if (errno == EMFILE || errno == ENFILE) {
+				if (server_tell_queued(s, lfd) == -1)
+					break;
+				told++;
+			} else if (errno != ECONNABORTED && errno != EINTR)
 				break;
-			server_accept_callback(s->listeners.v[i].lev, fd,
-			    (struct sockaddr *)&ss, (int)sslen, s);
 		}
 	}
+	if (told > 0)
+		log_warnx("out of descriptors: %d queued connections told "
+		    "directly", told);
+}
+
+/*
+ * Accept one queued connection on the reserve descriptor, tell it the
+ * server is shutting down and close it, then take the reserve back. What
+ * the client sent is read first, as closing with it unread would reset
+ * the connection. Returns -1 if nothing could be accepted.
+ */
+static int
+server_tell_queued(struct server *s, int lfd)
+{
+	char	buf[4096];
+	int	fd, i;
+
+	if (s->reserve_fd == -1)
+		return (-1);
+	close(s->reserve_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd != -1) {
+		if (write(fd, PROTO_ERR_SHUTDOWN,
+		    sizeof PROTO_ERR_SHUTDOWN - 1) == -1)
+			log_debug("queued connection: %s", strerror(errno));
+		shutdown(fd, SHUT_WR);
+		for (i = 0; i < 16 && read(fd, buf, sizeof buf) > 0; i++)
+			;
+		close(fd);
+	}
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return (fd == -1 ? -1 : 0);
 }
 
 /* Worker 0, on the main loop, has closed its last connection. */
@@ -551,32 +449,105 @@ server_worker_done(struct server *s)
 }
 
 /*
- * Each connection is a descriptor: make room for max_connections plus a
- * reserve, or lower the limit and say so, rather than hit EMFILE.
+ * Before anything is open: raise the open file limit for max_connections
+ * and an estimate of the rest. server_listen counts what startup really
+ * holds and fits max_connections to the limit.
  */
 void
 server_fd_limit(struct config *cfg)
 {
-	struct rlimit	rl;
-	rlim_t		want = (rlim_t)cfg->max_connections + FD_RESERVE;
+	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int	nbases = cfg->workers > 0 ? cfg->workers :
+		    (ncpu > 0 ? (int)ncpu : 1);
+	rlim_t	want;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+	want = (rlim_t)cfg->max_connections +
+	    (rlim_t)over_room(cfg->max_connections) + FD_SPARE +
+	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE + 2 * cfg->naddresses;
+	fd_limit_raise(want);
+}
+
+/*
+ * Each connection is a descriptor, and so is each over-limit one while
+ * it lingers: make room for max_connections, the over-limit ones, what
+ * is held besides (listeners, event bases, the reserve) and a spare, or
+ * lower max_connections and say so, rather than hit EMFILE.
+ */
+static void
+server_fd_budget(struct server *s, struct config *cfg)
+{
+	rlim_t	held, want, have, avail;
+	int	room;
+
+	held = (rlim_t)s->fds_fixed + listeners_count(s->listeners) +
+	    FD_SPARE;
+	room = over_room(cfg->max_connections);
+	want = (rlim_t)cfg->max_connections + room + held;
+	if ((have = fd_limit_raise(want)) >= want) {
+		s->over_max = room;
 		return;
+	}
+	/* Share what there is: a quarter at most for the over-limit ones. */
+	avail = have > held ? have - held : 0;
+	if ((rlim_t)room > avail / 4)
+		room = (int)(avail / 4);
+	if (room < 1)
+		room = 1;
+	cfg->max_connections = avail > (rlim_t)room + 1 ?
+	    (int)(avail - (rlim_t)room) : 1;
+	s->over_max = room;
+	log_warnx("open file limit is %llu: max_connections lowered to %d",
+	    (unsigned long long)have, cfg->max_connections);
+}
+
+/* How many over-limit connections may linger beside max of them. */
+static int
+over_room(int max)
+{
+	int	room = max / 16;
+
+	if (room < OVER_LIMIT_MIN)
+		return (OVER_LIMIT_MIN);
+	return (room > OVER_LIMIT_MAX ? OVER_LIMIT_MAX : room);
+}
+
+/* Raise the soft open file limit to want if it is lower; returns it. */
+static rlim_t
+fd_limit_raise(rlim_t want)
+{
+	struct rlimit	rl;
+
+	/* A limit that cannot be read is none to fit. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return (RLIM_INFINITY);
+	if (rl.rlim_cur >= want)
+		return (rl.rlim_cur);
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
 		rl.rlim_cur = rl.rlim_max;
 	else
 		rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		getrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < want) {
-		cfg->max_connections = rl.rlim_cur > FD_RESERVE * 2 ?
-		    (int)(rl.rlim_cur - FD_RESERVE) : (int)rl.rlim_cur / 2;
-		if (cfg->max_connections < 1)
-			cfg->max_connections = 1;
-		log_warnx("open file limit is %llu: max_connections lowered "
-		    "to %d", (unsigned long long)rl.rlim_cur,
-		    cfg->max_connections);
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return (RLIM_INFINITY);
+	return (rl.rlim_cur);
+}
+
+/* How many descriptors are open, or -1 if /proc cannot say. */
+static int
+fd_count(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.')
+			n++;
 	}
+	closedir(d);
+	return (n - 1);		/* less the directory's own */
 }
 
 /* SIGUSR1: one line of counters, summed over the workers. */

@@ -434,6 +434,28 @@ class Daemon:
         rx = re.compile(regex) if isinstance(regex, str) else regex
         return [l for l in self.log_text()[since:].splitlines() if rx.search(l)]
 
+    def reload(self, text, want=r"configuration reloaded"):
+        """Write text as the config file, send SIGHUP and wait for the log
+        line want; returns the log position from before the signal."""
+        with open(self.conf_path, "w") as f:
+            f.write(text)
+        mark = self.mark()
+        self.signal(signal.SIGHUP)
+        self.wait_log(want, since=mark)
+        return mark
+
+    def fill(self):
+        """Take every place under the max_connections the daemon logged it
+        lowered to, each client served once; returns their sockets."""
+        m = self.wait_log(r"max_connections lowered to (\d+)")
+        socks = []
+        for i in range(int(m.group(1))):
+            s = connect(self.port)
+            socks.append(s)
+            s.sendall(b"s%d\n" % i)
+            check_eq(read_lines(s, 1), [b"0s%d" % i], "served client %d" % i)
+        return socks
+
     def vmrss_kib(self):
         return vmrss_kib(self.pid)
 
