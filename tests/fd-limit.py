@@ -115,6 +115,18 @@ def test_many_clients_few_fds():
               "accept errors not rate-limited:\n" + d.log_text()[-2000:])
 
 
+def test_flood_gets_err_before_emfile():
+    # The descriptors held beyond max_connections (the workers' own, and
+    # those of rejected clients while their ERR drains) are in the reserve,
+    # so the daemon never runs out: every accept succeeds.
+    with Daemon(server_conf(max_connections=1000), preexec_fn=low_nofile) as d:
+        f = flood(d)
+        check(not d.log_lines(r"accept: "),
+              "accept failed:\n" + "\n".join(d.log_lines(r"accept: ")))
+        for s in f.admitted:
+            s.close()
+
+
 def _try(port):
     try:
         return send_recv_all(port, b"again\n", timeout=1) == b"0again\n"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """ipv6: listening on [::1]:PORT, serving over IPv6, lists of addresses
-and "*" (every address, IPv4 and IPv6)."""
+and "*" (every address, IPv4 and IPv6); with port 0 every listener of one
+daemon shares the one port the kernel chose."""
 
 import harness
 from harness import Daemon, check, check_eq, send_recv_all, server_conf
@@ -42,6 +43,32 @@ def test_star():
         check(v4 and v6, "want IPv4 and IPv6 listeners: %r" % ls)
         check_eq(send_recv_all(v4[0], b"four\n"), b"0four\n", "over IPv4")
         check_eq(send_recv_all(v6[0], b"six\n", host="::1"), b"0six\n", "over IPv6")
+
+
+def listeners(d, n):
+    """The daemon's listeners once it has logged n of them."""
+    return harness.wait_for(lambda: len(d._listeners()) >= n and d._listeners(),
+                            3, "%d listeners" % n)
+
+
+def check_one_port(address):
+    # port = 0 asks the kernel for one port: the first listener's, which
+    # every other address then binds too.
+    with Daemon(server_conf(address=address)) as d:
+        ls = listeners(d, 2)
+        check_eq(sorted(set(p for a, p in ls)), [d.port],
+                 "ports of the listeners %r" % ls)
+        check_eq(send_recv_all(d.port, b"four\n"), b"0four\n", "over IPv4")
+        check_eq(send_recv_all(d.port, b"six\n", host="::1"), b"0six\n",
+                 "over IPv6")
+
+
+def test_list_shares_one_port():
+    check_one_port(["127.0.0.1", "::1"])
+
+
+def test_star_shares_one_port():
+    check_one_port("*")
 
 
 harness.main(globals())
