@@ -2,6 +2,8 @@
 # run.sh - measure seqechod (or any server for the same protocol) with
 # seqecho-bench on the standard workloads, and print one table.
 #
+# Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+#
 #   bench/run.sh [server ...]
 #
 # A server is "seqechod" (the default: the built daemon, workers = 1), or a

@@ -1,6 +1,7 @@
 /*
  * log.c - one line per event: timestamped to stderr in the foreground,
  * to syslog once the daemon has detached.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,6 @@
 /*
  * log.h - timestamped lines to stderr in the foreground, syslog when detached.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_LOG_H
 #define SEQECHO_LOG_H

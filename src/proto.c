@@ -1,6 +1,7 @@
 /*
  * proto.c - framing and replies for the seqecho protocol. Pure: the caller
  * owns the bytes and the sockets; nothing here allocates or blocks.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * Line framing: a message is the bytes before a LF, less one CR right before
  * it; the reply is <serial><separator><message>LF. Segment framing: whatever

@@ -1,6 +1,7 @@
 /*
  * proto.h - the seqecho protocol, version 1, as pure functions: bytes in,
  * replies out, no sockets. Unit-tested on its own.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_PROTO_H
 #define SEQECHO_PROTO_H

@@ -2,6 +2,7 @@
  * seqecho.h - what every seqecho program shares: the configuration, the
  * log, allocation, addresses and the protocol. A program's own structs
  * live in its own header (seqechod.h, client.h, bench.h).
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_H
 #define SEQECHO_H

@@ -1,6 +1,7 @@
 /*
  * seqechod.c - the daemon's main: options, configuration, detaching,
  * signals, and the event loop.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include "config.h"
 

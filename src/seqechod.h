@@ -1,6 +1,7 @@
 /*
  * seqechod.h - the daemon's own structs and prototypes: server, workers,
  * connections and their counters. Only the daemon's files include it.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHOD_H
 #define SEQECHOD_H

@@ -3,6 +3,7 @@
  * needs, pausing accept, spreading connections over the workers,
  * reloading the configuration, and graceful shutdown. The listening
  * sockets themselves are server-listen.c's.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * One thread accepts and hands sockets to the workers. Per-worker listeners
  * with SO_REUSEPORT were the alternative, and measured no faster with two

@@ -1,5 +1,6 @@
 /*
  * util.c - allocation that cannot fail, and address formatting.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <netinet/in.h>
 #include <arpa/inet.h>

@@ -3,6 +3,7 @@
  * thread's base, beside the listeners, so one worker costs no hand-off;
  * the others each run a thread with a base of their own and receive
  * accepted sockets through a queue and a wake-up event.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include "config.h"
 

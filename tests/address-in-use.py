@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""address-in-use: a port already taken is one clear line and exit 1."""
+"""address-in-use: a port already taken is one clear line and exit 1.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 

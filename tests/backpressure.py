@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """backpressure: a client that sends without reading is throttled, so the
 daemon stays small; once it reads it gets every reply in order; other
-clients are served meanwhile."""
+clients are served meanwhile.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import select

@@ -2,7 +2,10 @@
 """bench-basic: seqecho-bench against the real daemon, for about a second
 in each mode (closed loop, open loop -R, --churn, --idle, -m), finds no
 error, moves messages, and reports them as the man page says; bad usage
-and an unreachable target are refused with exit 1."""
+and an unreachable target are refused with exit 1.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import json
 import signal

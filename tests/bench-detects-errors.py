@@ -4,7 +4,10 @@ Python) seqecho-bench reports each kind of error -- a skipped serial, a
 dropped reply, a wrong payload, an early close, an ERR line, a repeated
 reply, no close after bye -- counts it once, describes the first, and
 exits 1. The same server without a fault passes, so the faults are what
-is caught."""
+is caught.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import json
 import socket

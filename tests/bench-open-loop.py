@@ -3,7 +3,10 @@
 it was due, not from when it could be sent, so a server that stalls
 cannot hide the stall by holding the sender back (coordinated omission).
 A server here answers rightly but holds one reply for STALL seconds: the
-messages due while it stalls, and only those, show the wait."""
+messages due while it stalls, and only those, show the wait.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import json
 import socket

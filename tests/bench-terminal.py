@@ -3,7 +3,10 @@
 a progress line once a second -- the time, the messages so far, the rate,
 the connections open and the errors -- rewritten in place, and wipes it
 before it exits; piped, or with -q, it shows none. The report on standard
-output is the same either way."""
+output is the same either way.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import pty

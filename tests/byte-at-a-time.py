@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """byte-at-a-time: a client that sends one byte per segment is answered
-exactly as if it had sent whole lines."""
+exactly as if it had sent whole lines.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import time

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """client-exit: every exit code of seqecho and the one line on stderr that
 goes with it: 0 at a clean end, 1 when it cannot connect, when the server
-sends ERR or closes with replies owed, and on bad usage; 130 on SIGINT."""
+sends ERR or closes with replies owed, and on bad usage; 130 on SIGINT.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import re

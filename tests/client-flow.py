@@ -2,7 +2,10 @@
 """client-flow: seqecho's buffers are bounded both ways. A stdout nobody
 reads stops it reading the socket (and so, through the daemon, stdin); a
 server that does not read stops it reading stdin. Checked from outside:
-how far it has read its stdin file, and its resident memory."""
+how far it has read its stdin file, and its resident memory.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import hashlib
 import os

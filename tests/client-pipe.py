@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """client-pipe: seqecho with stdin and stdout piped prints exactly the
 replies and nothing else, sends without waiting for replies, and ends the
-session at bye or at the end of stdin."""
+session at bye or at the end of stdin.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import subprocess

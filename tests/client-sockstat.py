@@ -4,7 +4,10 @@ the daemon's side (local port) and the clients' side (remote port), as
 ss(8) sees them; the /proc fallback says the same; -w repeats, --json
 parses. Every test makes its own states on a fresh port-0 listener and
 compares with `ss -Htan` on exactly that port, so sockets other tests
-leave behind (TIME_WAIT on other ports) do not matter."""
+leave behind (TIME_WAIT on other ports) do not matter.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import json
 import os

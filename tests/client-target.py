@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """client-target: where seqecho connects, and how long it tries: the
 arguments, else -c FILE's client group, else 127.0.0.1 1234; -t over
-client.connect_timeout; names resolved, IPv6 too."""
+client.connect_timeout; names resolved, IPv6 too.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import shutil

@@ -2,7 +2,10 @@
 """client-teardown: -x chooses who closes first and so where TIME_WAIT
 lands: bye (the default) and half on the client, server on the daemon,
 rst nowhere. Read with `ss -tan state time-wait` for the two ports. -v
-narrates the states this end goes through, in order."""
+narrates the states this end goes through, in order.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import re

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """client-terminal: on a terminal seqecho says when it connects, prompts,
 prints each reply, and says when the server closes; -q keeps it to the
-replies. ^D ends the session like end of stdin, ^C exits 130."""
+replies. ^D ends the session like end of stdin, ^C exits 130.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import pty

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """crlf-and-nul: one CR before LF is dropped; every other byte, NUL
-included, is echoed unchanged."""
+included, is echoed unchanged.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import harness
 from harness import Daemon, check_eq, send_recv_all

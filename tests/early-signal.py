@@ -2,6 +2,8 @@
 """early-signal: a signal that arrives while the daemon is still starting
 is held until the loop can handle it; it never kills the daemon.
 
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+
 The configuration file is a FIFO, so the daemon is caught, for certain,
 in the middle of reading it: the signal is sent then, and the file
 written after. A SIGHUP held that way is a reload once the daemon runs,

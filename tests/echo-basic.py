@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """echo-basic: hello/world get 0hello 1world, bye closes, the daemon keeps
-running, serials are per connection, and the log says what happened."""
+running, serials are per connection, and the log says what happened.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import socket

@@ -2,7 +2,10 @@
 """fd-limit: with few file descriptors the daemon lowers max_connections to
 what it can hold and says so; past that limit a flood of clients gets
 ERR too many connections, never an accept failing with EMFILE, every
-admitted client is served in full, and the daemon neither dies nor spins."""
+admitted client is served in full, and the daemon neither dies nor spins.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import resource

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """half-close: end of stream without bye ends the session; a non-empty
-unterminated tail is the last message; nothing owed is lost."""
+unterminated tail is the last message; nothing owed is lost.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 

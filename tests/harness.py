@@ -1,5 +1,7 @@
 """harness.py - shared by seqecho's end-to-end tests (Python 3, stdlib only).
 
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+
 Each test file tests/<behaviour>.py defines test_* functions and ends with
 harness.main(globals()). main() runs them in order and reports in TAP, as
 automake's tap-driver.sh reads it, so every skipped case shows in the

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """idle-timeout: no complete message for idle_timeout seconds gets
 ERR idle timeout; dribbling bytes without a LF does not keep a connection
-alive; complete messages do."""
+alive; complete messages do.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import select
 import signal

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """ipv6: listening on [::1]:PORT, serving over IPv6, lists of addresses
 and "*" (every address, IPv4 and IPv6); with port 0 every listener of one
-daemon shares the one port the kernel chose."""
+daemon shares the one port the kernel chose.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import harness
 from harness import Daemon, check, check_eq, send_recv_all, server_conf

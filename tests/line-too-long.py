@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """line-too-long: max_line bytes are fine, one more gets ERR line too long
-after the replies owed before it, and the connection closes."""
+after the replies owed before it, and the connection closes.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import time

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """long-lines: lines up to the largest max_line (1 MiB) are echoed whole,
-however they arrive, in time that grows linearly with their length."""
+however they arrive, in time that grows linearly with their length.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import time

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """max-connections: past max_connections a client gets
-ERR too many connections and is closed; a freed slot is reused."""
+ERR too many connections and is closed; a freed slot is reused.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import time

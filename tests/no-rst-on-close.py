@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """no-rst-on-close: after bye (or an ERR line) the server flushes what it
 owes and waits for the client's FIN instead of closing with unread input,
-which would send a RST and wipe replies the client has not read yet."""
+which would send a RST and wipe replies the client has not read yet.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import threading

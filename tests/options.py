@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """options: -V, -h, bad options, -p and -a over the file, -v, -d with a
-pid file, and no -c at all."""
+pid file, and no -c at all.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import signal

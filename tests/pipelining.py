@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""pipelining: many messages in one write get their replies in order."""
+"""pipelining: many messages in one write get their replies in order.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import threading

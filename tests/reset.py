@@ -2,7 +2,10 @@
 """reset: a client that aborts with a RST (SO_LINGER 0) is logged with
 reason=reset and freed, whether the RST finds the connection idle, with
 input unread or with replies owed; the daemon keeps serving (SIGPIPE
-ignored)."""
+ignored).
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import select

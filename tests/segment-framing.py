@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """segment-framing: each chunk one read returns is one message, echoed with
 its serial and nothing added; a chunk beginning with bye ends the session.
-One small message in flight at a time, as the seed's TCPClient does."""
+One small message in flight at a time, as the seed's TCPClient does.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import time

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""separator: the configured separator goes between serial and message."""
+"""separator: the configured separator goes between serial and message.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import harness
 from harness import Daemon, check_eq, send_recv_all, server_conf

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """shutdown: on SIGTERM/SIGINT the daemon stops accepting, delivers every
-reply owed, sends ERR server shutting down, closes and exits 0."""
+reply owed, sends ERR server shutting down, closes and exits 0.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import select

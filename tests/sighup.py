@@ -2,7 +2,10 @@
 """sighup: SIGHUP re-reads the config file; new settings apply to new
 connections, open ones carry on, a bad file is logged and the running
 configuration kept, the listeners stay put unless the file moves them, and
-a higher max_connections raises the descriptor limit."""
+a higher max_connections raises the descriptor limit.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import resource
 import signal

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """sigusr1: SIGUSR1 logs the counters, exact after known traffic:
 connections now and in total, messages, bytes each way, who closed first,
-and the closes by reason; the daemon keeps running."""
+and the closes by reason; the daemon keeps running.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import signal

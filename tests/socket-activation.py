@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """socket-activation: started the way systemd starts seqechod.socket, the
 daemon serves the listening socket it is handed (sd_listen_fds) instead of
-binding its own; systemd-socket-activate stands in for systemd."""
+binding its own; systemd-socket-activate stands in for systemd.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import re

@@ -1,6 +1,7 @@
 /*
  * test_proto.c - unit tests for the protocol code (src/proto.c): framing,
  * replies, bye, limits, serials, a short output buffer and resuming.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,7 +3,10 @@
 and while throttled its idle clock runs from the last time the kernel took
 any of its replies (design rule 8). One that keeps reading, however
 slowly, is never idle; one that reads nothing for idle_timeout is closed
-with reason timeout, and the log says the server closed first."""
+with reason timeout, and the log says the server closed first.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import socket
 import threading

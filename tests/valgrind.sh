@@ -2,6 +2,8 @@
 # valgrind.sh - the end-to-end tests (every tests/*.py that make check runs)
 # with each seqechod they start running under valgrind's memcheck:
 #
+# Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+#
 #   valgrind --error-exitcode=1 --leak-check=full
 #            --errors-for-leak-kinds=definite
 #

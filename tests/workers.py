@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """workers: with several event loops every connection is served as with
 one, the counters add up across them, and shutdown reaches them all;
-workers = 0 means one per online CPU."""
+workers = 0 means one per online CPU.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import re

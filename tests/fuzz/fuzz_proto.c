@@ -1,5 +1,6 @@
 /*
  * fuzz_proto.c - libFuzzer target for the framing code (src/proto.c).
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * The input chooses the framing, max_line, the separator, the first serial,
  * the size of the output buffer, how the stream is cut into reads, how the

@@ -4,6 +4,8 @@
 # leaked, hung or failed its model check; the input that did it is saved
 # under tests/fuzz/artifacts/ of the build directory.
 #
+# Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+#
 # Run it from the top of a configured build directory (the source tree
 # when configured in-tree), or set BUILDDIR. New corpus units go to
 # tests/fuzz/work/TARGET/ there; the seed corpora in the source tree are

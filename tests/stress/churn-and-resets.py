@@ -6,7 +6,10 @@ right after connecting, a RST in the middle of a line, a RST after the
 reply, a FIN with nothing sent, and peers that vanish with output pending
 (64 KiB of messages never read, then close). Every reply that is owed must
 be right; afterwards the daemon holds exactly the descriptors it held
-before (counted in /proc/PID/fd), has not crashed, and exits 0."""
+before (counted in /proc/PID/fd), has not crashed, and exits 0.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import re
 import signal

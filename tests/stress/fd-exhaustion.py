@@ -5,6 +5,8 @@ from /proc/PID/stat over 2 s), at most about one log line a second,
 ERR too many connections to whom it can answer, never EMFILE, and a
 waiting client accepted within 200 ms of a place freeing.
 
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+
 tests/fd-limit.py checks that the daemon survives and serves again once
 everyone has left; this measures the saturated state itself.
 

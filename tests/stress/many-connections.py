@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """many-connections: 10,000 clients connected at once, every one served
 (twice, so all are live together), and the daemon's memory per connection
-measured: RSS with them all held, less RSS at rest, over 10,000."""
+measured: RSS with them all held, less RSS at rest, over 10,000.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import selectors
 import socket

@@ -6,6 +6,8 @@ grows by a bounded amount per such client, while other clients' replies
 keep flowing. Then the non-readers vanish with output pending (a RST), and
 the daemon lets go of every descriptor.
 
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+
 The bound per non-reading client, as the code stands: the 1 MiB mark,
 plus what conn_process adds between two checks of it (the replies to one
 chunk of input: at most a 64 KiB read, whose replies to 8-byte lines take

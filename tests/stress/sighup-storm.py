@@ -4,7 +4,10 @@
 they keep and others connect, talk and leave. Not one message may go
 unanswered or be answered wrongly, no connection may drop, each good file
 is taken and each broken one refused with FILE:LINE, and the listener
-stays where it was."""
+stays where it was.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import signal

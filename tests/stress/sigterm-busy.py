@@ -6,7 +6,10 @@ one of those replies is owed when the signal comes. After SIGTERM every
 client reads until EOF: its replies must be complete and in order, then
 ERR server shutting down, then the close; a burst client must get all 200
 (replies lost: 0); and the daemon must exit 0 within its shutdown
-deadline (SHUTDOWN_DEADLINE, 5 s) without dropping anyone."""
+deadline (SHUTDOWN_DEADLINE, 5 s) without dropping anyone.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import selectors
 import signal

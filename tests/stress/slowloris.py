@@ -5,7 +5,10 @@ all, each get ERR idle timeout within idle_timeout + 1 s of connecting
 (and not before idle_timeout), then the close; clients that send a
 complete message every second meanwhile are never timed out, and get
 theirs within idle_timeout + 1 s of their last message. The daemon stays
-near idle throughout."""
+near idle throughout.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import select
 import socket

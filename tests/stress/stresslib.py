@@ -2,6 +2,8 @@
 tests/harness.py: the daemon's CPU time, descriptors and memory read from
 /proc, descriptor limits, and a figure printer.
 
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+
 Each stress test starts with
 
     import stresslib
