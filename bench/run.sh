@@ -8,7 +8,7 @@
 #
 # A server is "seqechod" (the default: the built daemon, workers = 1), or a
 # command that runs a server in the foreground on 127.0.0.1 at the port
-# written {PORT}, optionally named: 'ref_epoll=/tmp/ref_epoll {PORT}'.
+# written {PORT}, optionally named: 'mine=/path/to/server {PORT}'.
 # Each run gets a fresh server on a fresh port, pinned to CPU 0; the load
 # runs on CPU 1. Nothing is built: make first (an -O2 build, as configure
 # gives by default).
