@@ -1,9 +1,13 @@
 /*
  * config.c - seqecho.conf: defaults, parsing with libconfig, and checking
  * every setting against a table of names, types and ranges.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
- * libconfig 1.5 has no schema, wraps out-of-range integers silently and
- * reports I/O errors without a cause, so each of those is handled here.
+ * libconfig 1.5 has no schema, wraps out-of-range integers silently,
+ * reports I/O errors without a cause and some syntax errors without the
+ * setting or at the wrong line, so each of those is handled here (with
+ * confscan.c). Relative paths in a file are taken from the file's
+ * directory; the daemon's load also resolves the addresses it will bind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +22,13 @@
 
 #include <libconfig.h>
 
+#include "confscan.h"
 #include "seqecho.h"
 
 enum setting_kind {
 	KIND_INT,
 	KIND_STRING,
+	KIND_PATH,		/* a string; relative to the file's directory */
 	KIND_ADDRESSES,
 	KIND_FRAMING,
 	KIND_LOG_LEVEL
@@ -52,7 +58,7 @@ static const struct setting settings[] = {
 	{ "server", "framing", KIND_FRAMING, 0, 0, FIELD(framing) },
 	{ "server", "workers", KIND_INT, 0, 256, FIELD(workers) },
 	{ "server", "log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level) },
-	{ "server", "pidfile", KIND_STRING, 0, PATH_MAX, FIELD(pidfile) },
+	{ "server", "pidfile", KIND_PATH, 0, PATH_MAX, FIELD(pidfile) },
 	{ "client", "address", KIND_STRING, 1, 255, FIELD(client_address) },
 	{ "client", "port", KIND_INT, 1, 65535, FIELD(client_port) },
 	{ "client", "connect_timeout", KIND_INT, 1, 3600,
@@ -60,30 +66,35 @@ static const struct setting settings[] = {
 };
 #define NSETTINGS	(sizeof settings / sizeof settings[0])
 
-/* A number libconfig 1.5 would wrap, and the setting it is given to. */
-struct overflow {
-	int		 name_line;	/* where the setting's name is */
-	int		 line;		/* where the number is */
-	char		 name[64];
-};
-
 struct loader {
 	const char	*path;
-	char		*text;		/* the file, to find wrapped numbers */
+	char		*text;		/* the file, for confscan.c */
 	int		 errors;
-	struct overflow	*overflows;
+	int		 listeners;	/* check the server's addresses */
+	struct confscan_overflow *overflows;
 	size_t		 noverflows;
+	int		*address_lines;	/* of the server addresses it set */
+	size_t		 naddress_lines;
 };
 
+static int	 config_load_file(struct config *, const char *, int, int);
 static int	 config_slurp(struct loader *);
+static void	 config_copy(struct config *, const struct config *);
 static void	 config_error(struct loader *, int, const char *, const char *,
 		     ...) __attribute__((format(printf, 4, 5)));
+static void	 config_syntax_error(struct loader *, config_t *);
 static const struct setting *setting_find(const char *, const char *);
 static void	 config_group(struct loader *, struct config *,
 		     config_setting_t *);
 static void	 config_setting(struct loader *, struct config *,
 		     const struct setting *, config_setting_t *);
-static void	 scan_overflows(struct loader *);
+static int	 config_string(struct loader *, const struct setting *,
+		     config_setting_t *, const char **);
+static void	 config_addresses(struct loader *, struct config *,
+		     config_setting_t *);
+static void	 config_address_lines(struct loader *, config_setting_t *,
+		     int);
+static void	 config_address_problem(void *, size_t, long, const char *);
 static int	 overflowed(const struct loader *, int, const char *);
 static void	 config_set_string(char **, const char *);
 
@@ -122,6 +133,21 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
+/* Make dst a deep copy of src. */
+static void
+config_copy(struct config *dst, const struct config *src)
+{
+	size_t	i;
+
+	*dst = *src;
+	dst->addresses = xcalloc(src->naddresses, sizeof *dst->addresses);
+	for (i = 0; i < src->naddresses; i++)
+		dst->addresses[i] = xstrdup(src->addresses[i]);
+	dst->separator = xstrdup(src->separator);
+	dst->pidfile = xstrdup(src->pidfile);
+	dst->client_address = xstrdup(src->client_address);
+}
+
 static void
 config_set_string(char **field, const char *value)
 {
@@ -151,23 +177,6 @@ config_add_address(struct config *cfg, const char *address)
 	if (cfg->addresses == NULL)
 		fatalx("out of memory");
 	cfg->addresses[cfg->naddresses++] = xstrdup(address);
-}
-
-/*
- * The daemon's configuration: defaults, then the file, then the command
- * line. On error cfg still holds a valid configuration to free.
- */
-int
-config_load_options(struct config *cfg, const struct daemon_options *opts)
-{
-	config_defaults(cfg);
-	if (config_load(cfg, opts->conf_path, opts->conf_optional) == -1)
-		return (-1);
-	if (opts->address != NULL)
-		config_set_address(cfg, opts->address);
-	if (opts->port != -1)
-		cfg->port = opts->port;
-	return (0);
 }
 
 /* A number from the command line, min..max (min >= 0), or -1. */
@@ -210,20 +219,41 @@ config_parse_port(const char *s)
 }
 
 /*
- * Load path over the defaults already in cfg. A missing file is not an error
- * when optional is set (the default path). Every error is logged as
- * FILE:LINE: SETTING: what is wrong; returns -1 if there was any, and cfg
- * is then unchanged.
+ * Load path over what cfg holds (the defaults, say). A missing file is not
+ * an error when optional is set (the default path). Every error is logged
+ * as FILE:LINE: SETTING: what is wrong; returns -1 if there was any, and
+ * cfg is then unchanged.
  */
 int
 config_load(struct config *cfg, const char *path, int optional)
 {
-	struct loader		 ld = { path, NULL, 0, NULL, 0 };
+	return (config_load_file(cfg, path, optional, 0));
+}
+
+/*
+ * As config_load, for the daemon: the server's addresses must also
+ * resolve, and no two of them may name the same address, as binding would
+ * find; the error then names the file and line rather than a bind.
+ */
+int
+config_load_server(struct config *cfg, const char *path, int optional)
+{
+	return (config_load_file(cfg, path, optional, 1));
+}
+
+static int
+config_load_file(struct config *cfg, const char *path, int optional,
+    int listeners)
+{
+	struct loader		 ld;
 	struct config		 new;
 	config_t		 lc;
 	config_setting_t	*root, *group;
 	int			 i;
 
+	memset(&ld, 0, sizeof ld);
+	ld.path = path;
+	ld.listeners = listeners;
 	if (config_slurp(&ld) == -1) {
 		if (optional && errno == ENOENT)
 			return (0);
@@ -233,24 +263,19 @@ config_load(struct config *cfg, const char *path, int optional)
 
 	config_init(&lc);
 	if (config_read_string(&lc, ld.text) != CONFIG_TRUE) {
-		config_error(&ld, config_error_line(&lc), NULL, "%s",
-		    config_error_text(&lc));
+		config_syntax_error(&ld, &lc);
 		goto out;
 	}
 
 	/* Work on a copy so a bad file leaves cfg as it was. */
-	new = *cfg;
-	new.addresses = xcalloc(cfg->naddresses, sizeof *new.addresses);
-	for (i = 0; (size_t)i < cfg->naddresses; i++)
-		new.addresses[i] = xstrdup(cfg->addresses[i]);
-	new.separator = xstrdup(cfg->separator);
-	new.pidfile = xstrdup(cfg->pidfile);
-	new.client_address = xstrdup(cfg->client_address);
-
-	scan_overflows(&ld);
+	config_copy(&new, cfg);
+	ld.noverflows = confscan_overflows(ld.text, &ld.overflows);
 	root = config_root_setting(&lc);
 	for (i = 0; (group = config_setting_get_elem(root, i)) != NULL; i++)
 		config_group(&ld, &new, group);
+	if (ld.listeners && ld.naddress_lines == new.naddresses)
+		config_check_addresses(new.addresses, new.naddresses,
+		    config_address_problem, &ld);
 
 	if (ld.errors == 0) {
 		config_free(cfg);
@@ -261,6 +286,7 @@ out:
 	config_destroy(&lc);
 	free(ld.text);
 	free(ld.overflows);
+	free(ld.address_lines);
 	return (ld.errors == 0 ? 0 : -1);
 }
 
@@ -334,6 +360,31 @@ config_error(struct loader *ld, int line, const char *name,
 	ld->errors++;
 }
 
+/*
+ * libconfig could not parse the file. Its message names no setting for a
+ * duplicate, and it reports a string or comment that never ends at the
+ * end of the file: say where those began, and which setting it is.
+ */
+static void
+config_syntax_error(struct loader *ld, config_t *lc)
+{
+	struct confscan_diag	 d;
+	const char		*text = config_error_text(lc);
+	int			 line = config_error_line(lc);
+
+	confscan_diagnose(ld->text, &d);
+	if (text != NULL && strstr(text, "duplicate setting") != NULL &&
+	    d.dup_line != 0)
+		config_error(ld, d.dup_line, d.dup_name, "set twice (first on "
+		    "line %d)", d.dup_first_line);
+	else if (d.open_line != 0 && d.open_line <= line)
+		config_error(ld, d.open_line, d.open_name[0] != '\0' ?
+		    d.open_name : NULL, "%s %s", d.open_what, d.open_closed ?
+		    "not closed on the line it begins" : "never closed");
+	else
+		config_error(ld, line, NULL, "%s", text);
+}
+
 static const struct setting *
 setting_find(const char *group, const char *name)
 {
@@ -381,10 +432,10 @@ config_setting(struct loader *ld, struct config *cfg,
     const struct setting *st, config_setting_t *s)
 {
 	void			*field = (char *)cfg + st->offset;
-	config_setting_t	*elem;
 	const char		*str;
+	char			*path;
 	long long		 v;
-	int			 type = config_setting_type(s), line, i, n;
+	int			 type = config_setting_type(s), line, i;
 
 	line = config_setting_source_line(s);
 	switch (st->kind) {
@@ -403,23 +454,22 @@ config_setting(struct loader *ld, struct config *cfg,
 		*(int *)field = (int)v;
 		return;
 	case KIND_STRING:
-		if (type != CONFIG_TYPE_STRING) {
-			config_error(ld, line, st->name, "must be a string");
+		if (config_string(ld, st, s, &str) == 0)
+			config_set_string(field, str);
+		return;
+	case KIND_PATH:
+		if (config_string(ld, st, s, &str) == -1)
+			return;
+		path = config_path_relative(ld->path, str);
+		if (strlen(path) > PATH_MAX)
+			config_error(ld, line, st->name, "must be at most %d "
+			    "bytes long with the file's directory", PATH_MAX);
+		else {
+			free(*(char **)field);
+			*(char **)field = path;
 			return;
 		}
-		str = config_setting_get_string(s);
-		if ((long long)strlen(str) < st->min ||
-		    (long long)strlen(str) > st->max) {
-			config_error(ld, line, st->name,
-			    "must be %lld to %lld bytes long", st->min, st->max);
-			return;
-		}
-		if (strchr(str, '\n') != NULL) {
-			config_error(ld, line, st->name,
-			    "must not contain a newline");
-			return;
-		}
-		config_set_string(field, str);
+		free(path);
 		return;
 	case KIND_FRAMING:
 		if (type != CONFIG_TYPE_STRING) {
@@ -445,38 +495,111 @@ config_setting(struct loader *ld, struct config *cfg,
 		cfg->log_level = i;
 		return;
 	case KIND_ADDRESSES:
-		if (type == CONFIG_TYPE_STRING) {
-			config_set_address(cfg, config_setting_get_string(s));
-			return;
-		}
-		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-			config_error(ld, line, st->name,
+		config_addresses(ld, cfg, s);
+		return;
+	}
+}
+
+/* A string setting within its length and without a newline; 0 or -1. */
+static int
+config_string(struct loader *ld, const struct setting *st,
+    config_setting_t *s, const char **str)
+{
+	int	line = config_setting_source_line(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		config_error(ld, line, st->name, "must be a string");
+		return (-1);
+	}
+	*str = config_setting_get_string(s);
+	if ((long long)strlen(*str) < st->min ||
+	    (long long)strlen(*str) > st->max) {
+		config_error(ld, line, st->name,
+		    "must be %lld to %lld bytes long", st->min, st->max);
+		return (-1);
+	}
+	if (strchr(*str, '\n') != NULL) {
+		config_error(ld, line, st->name, "must not contain a newline");
+		return (-1);
+	}
+	return (0);
+}
+
+/* server.address: a string or a list of them, each noted with its line. */
+static void
+config_addresses(struct loader *ld, struct config *cfg, config_setting_t *s)
+{
+	config_setting_t	*elem;
+	const char		*str;
+	int			 type = config_setting_type(s), i, n;
+	int			 line = config_setting_source_line(s);
+
+	if (type == CONFIG_TYPE_STRING) {
+		config_set_address(cfg, config_setting_get_string(s));
+		config_address_lines(ld, s, line);
+		return;
+	}
+	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+		config_error(ld, line, "address",
+		    "must be a string or a list of strings");
+		return;
+	}
+	if ((n = config_setting_length(s)) == 0) {
+		config_error(ld, line, "address",
+		    "must name at least one address");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		elem = config_setting_get_elem(s, i);
+		if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
+			config_error(ld, line, "address",
 			    "must be a string or a list of strings");
 			return;
 		}
-		n = config_setting_length(s);
-		if (n == 0) {
-			config_error(ld, line, st->name,
-			    "must name at least one address");
-			return;
-		}
-		for (i = 0; i < n; i++) {
-			elem = config_setting_get_elem(s, i);
-			if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
-				config_error(ld, line, st->name,
-				    "must be a string or a list of strings");
-				return;
-			}
-		}
-		for (i = 0; i < n; i++) {
-			str = config_setting_get_string_elem(s, i);
-			if (i == 0)
-				config_set_address(cfg, str);
-			else
-				config_add_address(cfg, str);
-		}
-		return;
 	}
+	for (i = 0; i < n; i++) {
+		str = config_setting_get_string_elem(s, i);
+		if (i == 0)
+			config_set_address(cfg, str);
+		else
+			config_add_address(cfg, str);
+	}
+	config_address_lines(ld, s, line);
+}
+
+/* Note the line of each address, for the checks of the daemon's load. */
+static void
+config_address_lines(struct loader *ld, config_setting_t *s, int line)
+{
+	config_setting_t	*elem;
+	int			 i, n, l;
+
+	n = config_setting_type(s) == CONFIG_TYPE_STRING ? 1 :
+	    config_setting_length(s);
+	free(ld->address_lines);
+	ld->address_lines = xcalloc((size_t)n, sizeof *ld->address_lines);
+	ld->naddress_lines = (size_t)n;
+	for (i = 0; i < n && n > 1; i++) {
+		elem = config_setting_get_elem(s, i);
+		l = config_setting_source_line(elem);
+		ld->address_lines[i] = l > 0 ? l : line;
+	}
+	if (n == 1)
+		ld->address_lines[0] = line;
+}
+
+/* An address the file names cannot be bound: say where. */
+static void
+config_address_problem(void *arg, size_t i, long other, const char *why)
+{
+	struct loader	*ld = arg;
+	int		 line = ld->address_lines[i];
+
+	if (other >= 0 && ld->address_lines[other] != line)
+		config_error(ld, line, "address", "%s (the other on line %d)",
+		    why, ld->address_lines[other]);
+	else
+		config_error(ld, line, "address", "%s", why);
 }
 
 /* Was a wrapped number given to this setting on this line? */
@@ -492,100 +615,4 @@ overflowed(const struct loader *ld, int line, const char *name)
 			return (1);
 	}
 	return (0);
-}
-
-/*
- * libconfig 1.5 reads an integer without an L suffix into an int, so
- * 4294968530 silently becomes 1234. Walk the text as its scanner does,
- * skipping comments and strings, and note every integer that does not
- * fit in 32 bits with the name of the setting it is given to; those
- * settings are then reported out of range whatever value they got.
- */
-static void
-scan_overflows(struct loader *ld)
-{
-	const char	*p = ld->text, *start;
-	char		 name[64] = "", *end;
-	unsigned long long u;
-	long long	 v;
-	size_t		 n;
-	int		 line = 1, name_line = 0, wrapped;
-
-	while (*p != '\0') {
-		if (*p == '\n') {
-			line++;
-			p++;
-		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			while (*p != '\0' && *p != '\n')
-				p++;
-		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/');
-			    p++) {
-				if (*p == '\n')
-					line++;
-			}
-			if (*p != '\0')
-				p += 2;
-		} else if (*p == '"') {
-			for (p++; *p != '\0' && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				else if (*p == '\n')
-					line++;
-			}
-			if (*p != '\0')
-				p++;
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    *p == '*') {
-			start = p;
-			while ((*p >= 'a' && *p <= 'z') ||
-			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			    *p == '_' || *p == '-' || *p == '*')
-				p++;
-			n = (size_t)(p - start);
-			if (n >= sizeof name)
-				n = sizeof name - 1;
-			memcpy(name, start, n);
-			name[n] = '\0';
-			name_line = line;
-		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+') &&
-		    p[1] >= '0' && p[1] <= '9')) {
-			start = p;
-			errno = 0;
-			if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-				u = strtoull(p, &end, 16);
-				wrapped = errno == ERANGE || u > 0xffffffffULL;
-			} else {
-				v = strtoll(p, &end, 10);
-				wrapped = errno == ERANGE || v < INT_MIN ||
-				    v > INT_MAX;
-			}
-			p = end;
-			/* A float, or an int64 with its L, does not wrap. */
-			if (*p == '.' || *p == 'e' || *p == 'E') {
-				while ((*p >= '0' && *p <= '9') || *p == '.' ||
-				    *p == 'e' || *p == 'E' || ((*p == '-' ||
-				    *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-					p++;
-				continue;
-			}
-			if (*p == 'L') {
-				p++;
-				continue;
-			}
-			if (!wrapped || p == start)
-				continue;
-			ld->overflows = realloc(ld->overflows,
-			    (ld->noverflows + 1) * sizeof *ld->overflows);
-			if (ld->overflows == NULL)
-				fatalx("out of memory");
-			ld->overflows[ld->noverflows].line = line;
-			ld->overflows[ld->noverflows].name_line = name_line;
-			snprintf(ld->overflows[ld->noverflows].name,
-			    sizeof ld->overflows[ld->noverflows].name, "%s",
-			    name);
-			ld->noverflows++;
-		} else
-			p++;
-	}
 }

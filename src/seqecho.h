@@ -58,14 +58,25 @@ struct daemon_options {
 /* config.c */
 void		 config_defaults(struct config *);
 int		 config_load(struct config *, const char *, int);
+int		 config_load_server(struct config *, const char *, int);
 void		 config_free(struct config *);
-int		 config_load_options(struct config *,
-		    const struct daemon_options *);
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
 int		 config_parse_int(const char *, int, int);
 double		 config_parse_real(const char *, double, double);
 int		 config_parse_port(const char *);
+
+/* confcheck.c */
+struct evutil_addrinfo;
+int		 config_resolve(const char *, int, struct evutil_addrinfo **,
+		    char *, size_t);
+char		*config_path_relative(const char *, const char *);
+char		*config_path_absolute(const char *);
+int		 config_check_address(const char *, char *, size_t);
+int		 config_check_addresses(char *const *, size_t,
+		    void (*)(void *, size_t, long, const char *), void *);
+int		 config_addr_overlap(const struct sockaddr *,
+		    const struct sockaddr *);
 
 /* util.c */
 void		*xmalloc(size_t);

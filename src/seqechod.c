@@ -51,6 +51,7 @@ main(int argc, char **argv)
 	struct daemon_options	 opts = { SEQECHO_CONF, 1, NULL, -1, 0 };
 	struct config		 cfg;
 	struct event_base	*base;
+	char			*conf_path = NULL, why[512];
 	struct event		*sigs[sizeof signos / sizeof signos[0]];
 	int			 ch, check = 0, detach = 0, ready_fd = -1;
 	size_t			 i;
@@ -58,10 +59,23 @@ main(int argc, char **argv)
 	while ((ch = getopt(argc, argv, "a:c:dhp:tvV")) != -1) {
 		switch (ch) {
 		case 'a':
+			if (config_check_address(optarg, why, sizeof why) ==
+			    -1) {
+				fprintf(stderr, "seqechod: -a: %s\n", why);
+				exit(1);
+			}
 			opts.address = optarg;
 			break;
 		case 'c':
-			opts.conf_path = optarg;
+			/* Absolute, so reloads find it after -d's chdir. */
+			free(conf_path);
+			conf_path = config_path_absolute(optarg);
+			if (conf_path == NULL) {
+				fprintf(stderr, "seqechod: getcwd: %s\n",
+				    strerror(errno));
+				exit(1);
+			}
+			opts.conf_path = conf_path;
 			opts.conf_optional = 0;
 			break;
 		case 'd':
@@ -101,7 +115,7 @@ main(int argc, char **argv)
 	 */
 	signals_block(1);
 	log_init("seqechod", LOG_DEST_STDERR);
-	if (config_load_options(&cfg, &opts) == -1)
+	if (daemon_load_config(&cfg, &opts) == -1)
 		exit(1);
 	log_setlevel(cfg.log_level + opts.verbose);
 	if (check) {
@@ -159,7 +173,26 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 	event_base_free(base);
 	config_free(&cfg);
+	free(conf_path);
 	libevent_global_shutdown();
+	return (0);
+}
+
+/*
+ * The daemon's configuration: the defaults, the file, then -a and -p. On
+ * error cfg still holds a valid configuration to free.
+ */
+int
+daemon_load_config(struct config *cfg, const struct daemon_options *opts)
+{
+	config_defaults(cfg);
+	if (config_load_server(cfg, opts->conf_path, opts->conf_optional) ==
+	    -1)
+		return (-1);
+	if (opts->address != NULL)
+		config_set_address(cfg, opts->address);
+	if (opts->port != -1)
+		cfg->port = opts->port;
 	return (0);
 }
 

@@ -77,6 +77,10 @@ struct worker;
 struct conn;
 LIST_HEAD(conn_list, conn);
 
+/* seqechod.c */
+int		 daemon_load_config(struct config *,
+		    const struct daemon_options *);
+
 /* server.c */
 struct server	*server_new(struct event_base *, struct config *,
 		    const struct daemon_options *);

@@ -206,7 +206,7 @@ server_reload(struct server *s)
 	if (s->stopping)
 		return;
 	server_notify("RELOADING=1");
-	if (config_load_options(&new, s->opts) == -1) {
+	if (daemon_load_config(&new, s->opts) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
 		config_free(&new);
 		server_notify("READY=1");

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """config-errors: every bad configuration is exit 1 with FILE:LINE: SETTING:
 on stderr, having bound nothing; all errors in a file are reported; -t
-checks a file and says configuration OK."""
+checks a file and says configuration OK. What binding would find is found
+first: an address that does not resolve, or one listed twice; and what
+libconfig says without a setting or at the wrong line (a setting given
+twice, a string never closed) is said with both."""
 
 import os
 import re
@@ -10,8 +13,9 @@ import harness
 from harness import Raw, check, check_eq, run_daemon, server_conf, \
     write_file
 
-# (name, config text, line, setting) -- the error expected.  server_conf
-# writes port on line 3, address on line 4 and further settings from 5.
+# (name, config text, line, setting, message) -- the error expected (the
+# setting None for none).  server_conf writes port on line 3, address on
+# line 4 and further settings from 5.
 CASES = [
     ("unknown setting", server_conf(prot=1234), 5, "prot", "unknown setting"),
     ("unknown setting, case", server_conf(Port=1), 5, "Port", "unknown setting"),
@@ -51,6 +55,42 @@ CASES = [
      5, "port", None),
     ("client unknown", "client:\n{\n  timeout = 5;\n};\n", 3, "timeout",
      "unknown setting"),
+    ("address empty", server_conf(address=""), 4, "address", "must not be empty"),
+    ("address 999.1.1.1", server_conf(address="999.1.1.1"), 4, "address",
+     "999.1.1.1: not an IPv4 address"),
+    ("address bad IPv6", server_conf(address=["::1", "::1:2:3:4:5:6:7:8:9"]), 4,
+     "address", "::1:2:3:4:5:6:7:8:9: not an IPv6 address"),
+    ("address empty in a list", server_conf(address=["127.0.0.1", ""]), 4,
+     "address", "must not be empty"),
+    ("address twice", server_conf(address=["127.0.0.1", "127.0.0.1"]), 4,
+     "address", "127.0.0.1: listed twice"),
+    ("address twice, port 1234",
+     server_conf(port=1234, address=["::1", "127.0.0.1", "::1"]), 4,
+     "address", "::1: listed twice"),
+    ("address twice, two lines",
+     server_conf(address=Raw('[ "127.0.0.1",\n    "127.0.0.1" ]')), 5,
+     "address", "127.0.0.1: listed twice (the other on line 4)"),
+    ("address within *", server_conf(address=["*", "127.0.0.1"]), 4, "address",
+     "127.0.0.1: overlaps *"),
+    ("address * after ::1",
+     server_conf(address=Raw('[ "::1",\n    "*" ]')), 5, "address",
+     "*: overlaps ::1 (the other on line 4)"),
+    ("port twice", "server:\n{\n  port = 0;\n  port = 1;\n};\n", 4, "port",
+     "set twice (first on line 3)"),
+    ("port twice in client", "server: { port = 0; };\nclient:\n{\n"
+     "  port = 1; address = \"::1\";\n\n  port = 2;\n};\n", 6, "port",
+     "set twice (first on line 4)"),
+    ("group twice", "server:\n{\n  port = 0;\n};\nserver:\n{\n  port = 0;\n};\n",
+     5, "server", "set twice (first on line 1)"),
+    ("string never closed",
+     "server:\n{\n  separator = \"abc;\n  port = 0;\n};\n\n", 3, "separator",
+     "string never closed"),
+    ("string closed a line late",
+     "server:\n{\n  separator = \"abc;\n  pidfile = \"x\";\n};\n", 3,
+     "separator", "string not closed on the line it begins"),
+    ("comment never closed",
+     "server:\n{\n  /* port = 1;\n  port = 0;\n};\n", 3, None,
+     "comment never closed"),
     ("line after comments",
      "# seqecho.conf\n#\n\n/* block\n   comment */\nserver:\n{\n  // port\n"
      "  port = 0;\n\n  max_line = -5;\n};\n", 11, "max_line", None),
@@ -171,6 +211,10 @@ def test_t_good_files():
                                        separator=": ", workers=4)),
         ("address star", server_conf(address="*", port=65535)),
         ("address list", server_conf(address=Raw('( "127.0.0.1" )'))),
+        ("address name", server_conf(address="localhost")),
+        ("two loopback addresses",
+         server_conf(address=["127.0.0.1", "127.0.0.2", "::1"], port=1234)),
+        ("relative pidfile", server_conf(pidfile="run/seqechod.pid")),
         ("limits", server_conf(port=0, idle_timeout=0, max_line=1)),
     ]
     example = os.path.join(harness.TESTS_DIR, "..", "conf", "seqecho.conf")
@@ -185,6 +229,20 @@ def test_t_good_files():
         if "listening on" in err:
             failed.append("%s: -t listened: %r" % (name, err))
     check(not failed, "\n".join(failed))
+
+
+def test_a_checked():
+    # -a is checked as the file's addresses are, before anything binds.
+    for addr, want in (("999.1.1.1", "-a: 999.1.1.1: not an IPv4 address"),
+                       ("", "-a: must not be empty")):
+        for extra in ([], ["-t"]):
+            rc, out, err = run_daemon(["-c", write_file(server_conf()),
+                                       "-a", addr] + extra)
+            check_eq(rc, 1, "exit code of -a %r %s (stderr %r)"
+                     % (addr, extra, err))
+            check(want in err, "want %r in stderr %r" % (want, err))
+            check("configuration OK" not in out + err, "said OK: %r" % err)
+            check("listening on" not in err, "it listened: %r" % err)
 
 
 harness.main(globals())

@@ -2,6 +2,7 @@
  * test_config.c - unit tests for the configuration loader (src/config.c):
  * defaults, each setting, each kind of error with its line number, and a
  * failed load leaving the configuration as it was.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include "config.h"
 
@@ -46,11 +47,12 @@ write_conf(const char *text)
 }
 
 /*
- * config_load with stderr captured: returns its result, and in *err what
- * it logged (free it).
+ * A load (config_load or config_load_server) with stderr captured: returns
+ * its result, and in *err what it logged (free it).
  */
 static int
-load_capture(struct config *cfg, const char *path, int optional, char **err)
+load_capture_with(int (*load)(struct config *, const char *, int),
+    struct config *cfg, const char *path, int optional, char **err)
 {
 	char	 logpath[PATH_MAX];
 	int	 fd, saved, rc;
@@ -64,7 +66,7 @@ load_capture(struct config *cfg, const char *path, int optional, char **err)
 	saved = dup(2);
 	assert_true(saved != -1);
 	dup2(fd, 2);
-	rc = config_load(cfg, path, optional);
+	rc = load(cfg, path, optional);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -77,6 +79,12 @@ load_capture(struct config *cfg, const char *path, int optional, char **err)
 	(*err)[len] = '\0';
 	close(fd);
 	return (rc);
+}
+
+static int
+load_capture(struct config *cfg, const char *path, int optional, char **err)
+{
+	return (load_capture_with(config_load, cfg, path, optional, err));
 }
 
 /* Load text; the caller frees *err. */
@@ -119,6 +127,31 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->client_address, b->client_address);
 	assert_int_equal(a->client_port, b->client_port);
 	assert_int_equal(a->connect_timeout, b->connect_timeout);
+}
+
+/*
+ * load refuses text, saying PATH:want (want: "LINE: SETTING: message"),
+ * and leaves the configuration as it was. case_no is for the message.
+ */
+static void
+assert_refused(int (*load)(struct config *, const char *, int),
+    const char *text, const char *want, size_t case_no)
+{
+	struct config	 cfg, def;
+	const char	*path = write_conf(text);
+	char		*err, line[PATH_MAX + 256];
+
+	config_defaults(&def);
+	config_defaults(&cfg);
+	if (load_capture_with(load, &cfg, path, 0, &err) != -1)
+		fail_msg("case %zu loaded: %s", case_no, text);
+	snprintf(line, sizeof line, "%s:%s\n", path, want);
+	if (strstr(err, line) == NULL)
+		fail_msg("case %zu: \"%s\" not in \"%s\"", case_no, line, err);
+	assert_config_equal(&cfg, &def);
+	free(err);
+	config_free(&cfg);
+	config_free(&def);
 }
 
 static int
@@ -703,43 +736,149 @@ test_set_address(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * libconfig's own errors, said with the setting and the line where the
+ * trouble began: it names no setting for a duplicate, and reports a string
+ * or comment that never ends at the end of the file.
+ */
 static void
-test_load_options(void **state)
+test_libconfig_errors_named(void **state)
 {
-	struct config		 cfg;
-	struct daemon_options	 opts;
-	char			 missing[PATH_MAX + 32];
+	static const struct {
+		const char	*text;
+		const char	*want;	/* after "PATH:" */
+	} cases[] = {
+		{ "server:\n{\n  port = 0;\n  port = 1;\n};\n",
+		    "4: port: set twice (first on line 3)" },
+		{ "server:\n{\n  port\n  = 0;\n  max_line = 5;\n  port\n"
+		    "  = 1;\n};\n", "6: port: set twice (first on line 3)" },
+		{ "server = { port = 0; };\nserver = { port = 0; };\n",
+		    "2: server: set twice (first on line 1)" },
+		/* The same name in two groups, then twice in one. */
+		{ "server = { port = 0; };\nclient = { port = 1;\n"
+		    "  address = \"::1\"; address = \"::1\"; };\n",
+		    "3: address: set twice (first on line 3)" },
+		/* "port" inside a string or a comment is no setting. */
+		{ "server:\n{\n  separator = \"port = 1;\";\n"
+		    "  /* port = 2; */\n  port = 0;\n  port = 3;\n};\n",
+		    "6: port: set twice (first on line 5)" },
+		{ "server:\n{\n  port = 0;\n  separator = \"x;\n  max_line = 5;"
+		    "\n};\n", "4: separator: string never closed" },
+		{ "server:\n{\n  address = [ \"::1\", \"127.0.0.1 ];\n};\n",
+		    "3: address: string never closed" },
+		{ "server:\n{\n  separator = \"a;\n  pidfile = \"b\";\n};\n",
+		    "3: separator: string not closed on the line it begins" },
+		{ "# a\nserver:\n{\n  /* port = 1;\n  port = 0;\n};\n",
+		    "4: comment never closed" },
+		/* An error before the open string is libconfig's to say. */
+		{ "server:\n{\n  port = ;\n  separator = \"x;\n};\n",
+		    "3: syntax error" },
+	};
+	size_t	i;
 
 	(void)state;
-	memset(&opts, 0, sizeof opts);
-	opts.conf_path = write_conf("server: { port = 1000; "
-	    "address = \"127.0.0.2\"; max_line = 50; };\n");
-	opts.port = -1;
-	assert_int_equal(config_load_options(&cfg, &opts), 0);
-	assert_int_equal(cfg.port, 1000);
-	assert_string_equal(cfg.addresses[0], "127.0.0.2");
-	config_free(&cfg);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_refused(config_load, cases[i].text, cases[i].want, i);
+}
 
-	/* -a and -p win over the file. */
-	opts.address = "::1";
-	opts.port = 0;
-	assert_int_equal(config_load_options(&cfg, &opts), 0);
-	assert_int_equal(cfg.port, 0);
-	assert_int_equal(cfg.naddresses, 1);
-	assert_string_equal(cfg.addresses[0], "::1");
-	assert_int_equal(cfg.max_line, 50);
-	config_free(&cfg);
+/* A relative pidfile is taken from the directory of the file naming it. */
+static void
+test_pidfile_relative_to_file(void **state)
+{
+	struct config	 cfg;
+	const char	*path;
+	char		*err, want[PATH_MAX + 64], *big;
+	size_t		 n;
 
-	/* The default path, absent: the defaults and the options. */
-	snprintf(missing, sizeof missing, "%s/absent.conf", tmpdir);
-	opts.conf_path = missing;
-	opts.conf_optional = 1;
-	opts.address = NULL;
-	opts.port = 7;
-	assert_int_equal(config_load_options(&cfg, &opts), 0);
-	assert_int_equal(cfg.port, 7);
-	assert_string_equal(cfg.addresses[0], "127.0.0.1");
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "server: { pidfile = \"run/s.pid\"; "
+	    "};\n", &path, &err), 0);
+	snprintf(want, sizeof want, "%s/run/s.pid", tmpdir);
+	assert_string_equal(cfg.pidfile, want);
+	free(err);
+	assert_int_equal(load_text(&cfg, "server: { pidfile = \"/run/s.pid\"; "
+	    "};\n", &path, &err), 0);
+	assert_string_equal(cfg.pidfile, "/run/s.pid");
+	free(err);
+	assert_int_equal(load_text(&cfg, "server: { pidfile = \"\"; };\n",
+	    &path, &err), 0);
+	assert_string_equal(cfg.pidfile, "");
+	free(err);
+
+	/* PATH_MAX bytes are allowed, but not once the directory is added. */
+	n = PATH_MAX - strlen(tmpdir);
+	big = malloc(n + 64);
+	assert_non_null(big);
+	memcpy(big, "server: { pidfile = \"", 21);
+	memset(big + 21, 'p', n);
+	strcpy(big + 21 + n, "\"; };\n");
+	assert_int_equal(load_text(&cfg, big, &path, &err), -1);
+	snprintf(want, sizeof want, "%s:1: pidfile: must be at most %d bytes "
+	    "long with the file's directory", path, PATH_MAX);
+	assert_contains(err, want);
+	assert_string_equal(cfg.pidfile, "");
+	free(err);
+	free(big);
 	config_free(&cfg);
+}
+
+/*
+ * The daemon's load also finds what binding would: addresses that do not
+ * resolve or collide, each at its own line. Other programs' loads do not
+ * look the server's addresses up.
+ */
+static void
+test_load_server_addresses(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;	/* after "PATH:", or NULL: loads */
+	} cases[] = {
+		{ "server:\n{\n  address = \"\";\n};\n",
+		    "3: address: must not be empty" },
+		{ "server:\n{\n  address = \"999.1.1.1\";\n};\n",
+		    "3: address: 999.1.1.1: not an IPv4 address" },
+		{ "server:\n{\n  address = [ \"::1\",\n    \"127.0.0.1\",\n"
+		    "    \"::1\" ];\n};\n",
+		    "5: address: ::1: listed twice (the other on line 3)" },
+		{ "server:\n{\n  address = [ \"127.0.0.2\", \"*\" ];\n};\n",
+		    "3: address: *: overlaps 127.0.0.2" },
+		{ "server:\n{\n  address = [ \"*\", \"::1\" ];\n};\n",
+		    "3: address: ::1: overlaps *" },
+		{ "server:\n{\n  port = 0;\n  address = [ \"127.0.0.1\", "
+		    "\"127.0.0.1\" ];\n};\n",
+		    "4: address: 127.0.0.1: listed twice" },
+		{ "server:\n{\n  address = [ \"127.0.0.1\", \"127.0.0.2\", "
+		    "\"::1\" ];\n};\n", NULL },
+		{ "server:\n{\n  address = \"*\";\n};\n", NULL },
+		{ "server:\n{\n  address = \"127.1\";\n};\n", NULL },
+	};
+	struct config	 cfg;
+	const char	*path;
+	char		*err;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		/* Any program may read the file: it looks nothing up. */
+		config_defaults(&cfg);
+		path = write_conf(cases[i].text);
+		assert_int_equal(load_capture(&cfg, path, 0, &err), 0);
+		free(err);
+		config_free(&cfg);
+		if (cases[i].want != NULL) {
+			assert_refused(config_load_server, cases[i].text,
+			    cases[i].want, i);
+			continue;
+		}
+		config_defaults(&cfg);
+		if (load_capture_with(config_load_server, &cfg, path, 0,
+		    &err) != 0)
+			fail_msg("case %zu: %s", i, err);
+		free(err);
+		config_free(&cfg);
+	}
 }
 
 int
@@ -761,7 +900,9 @@ main(void)
 		cmocka_unit_test(test_load_over_load),
 		cmocka_unit_test(test_parse_port),
 		cmocka_unit_test(test_set_address),
-		cmocka_unit_test(test_load_options),
+		cmocka_unit_test(test_libconfig_errors_named),
+		cmocka_unit_test(test_pidfile_relative_to_file),
+		cmocka_unit_test(test_load_server_addresses),
 		cmocka_unit_test(test_wrapped_number_not_hidden),
 	};
 

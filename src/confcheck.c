@@ -1,0 +1,251 @@
+/*
+ * confcheck.c - what is checked of a configuration besides its syntax:
+ * paths taken from the file's directory, and the server's addresses
+ * resolved and compared as binding them would.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/util.h>
+
+#include "seqecho.h"
+
+/* One address an address setting resolved to. */
+struct resolved {
+	struct sockaddr_storage	 ss;
+	size_t			 index;		/* of its address setting */
+};
+
+static int	addr_is_any(const struct sockaddr *);
+static void	overlap_report(char *const *, size_t, const struct resolved *,
+		    const struct resolved *,
+		    void (*)(void *, size_t, long, const char *), void *);
+
+/*
+ * path as named in file: a relative path is relative to the directory file
+ * is in, so that the daemon finds it after -d changes to / and on reloads.
+ * "" (none) stays "". Returns a new string.
+ */
+char *
+config_path_relative(const char *file, const char *path)
+{
+	const char	*slash;
+	char		*out;
+	size_t		 dirlen, len;
+
+	if (*path == '\0' || *path == '/' ||
+	    (slash = strrchr(file, '/')) == NULL)
+		return (xstrdup(path));
+	dirlen = (size_t)(slash - file);
+	len = dirlen + 1 + strlen(path) + 1;
+	out = xmalloc(len);
+	snprintf(out, len, "%.*s/%s", (int)dirlen, file, path);
+	return (out);
+}
+
+/* path made absolute from the working directory; NULL if getcwd fails. */
+char *
+config_path_absolute(const char *path)
+{
+	char	*cwd, *out;
+	size_t	 len;
+
+	if (*path == '/')
+		return (xstrdup(path));
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return (NULL);
+	len = strlen(cwd) + 1 + strlen(path) + 1;
+	out = xmalloc(len);
+	snprintf(out, len, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    path);
+	free(cwd);
+	return (out);
+}
+
+/*
+ * Resolve a server address and port for binding ("*" is every address),
+ * as the daemon binds them; 0, or -1 and why. All digits and dots is no
+ * host name, and a ':' is in no host name, so those are never looked up:
+ * "999.1.1.1" is simply wrong.
+ */
+int
+config_resolve(const char *address, int port, struct evutil_addrinfo **res,
+    char *why, size_t whylen)
+{
+	struct evutil_addrinfo	 hints;
+	struct in_addr		 in;
+	const char		*host = address;
+	char			 service[8];
+	int			 error;
+
+	*res = NULL;
+	if (*address == '\0') {
+		snprintf(why, whylen, "must not be empty");
+		return (-1);
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+	if (strcmp(address, "*") == 0)
+		host = NULL;
+	else if (address[strspn(address, "0123456789.")] == '\0') {
+		if (inet_aton(address, &in) == 0) {
+			snprintf(why, whylen, "%s: not an IPv4 address",
+			    address);
+			return (-1);
+		}
+		hints.ai_flags |= EVUTIL_AI_NUMERICHOST;
+	} else if (strchr(address, ':') != NULL)
+		hints.ai_flags |= EVUTIL_AI_NUMERICHOST;
+	snprintf(service, sizeof service, "%d", port);
+
+	if ((error = evutil_getaddrinfo(host, service, &hints, res)) != 0) {
+		if (hints.ai_flags & EVUTIL_AI_NUMERICHOST)
+			snprintf(why, whylen, "%s: not an IPv6 address",
+			    address);
+		else
+			snprintf(why, whylen, "%s: %s", address,
+			    evutil_gai_strerror(error));
+		*res = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+/* An address that can be bound (what -a gives); 0, or -1 and why. */
+int
+config_check_address(const char *address, char *why, size_t whylen)
+{
+	struct evutil_addrinfo	*res;
+
+	if (config_resolve(address, 0, &res, why, whylen) == -1)
+		return (-1);
+	evutil_freeaddrinfo(res);
+	return (0);
+}
+
+static int
+addr_is_any(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (sin->sin_addr.s_addr == htonl(INADDR_ANY));
+	if (sa->sa_family == AF_INET6)
+		return (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr));
+	return (0);
+}
+
+/*
+ * Would two listeners on one port collide: the same address, or one the
+ * wildcard of the other's family? (An IPv6 wildcard is bound IPv6-only,
+ * so it leaves IPv4 alone.)
+ */
+int
+config_addr_overlap(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in	*a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in	*b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6	*a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6	*b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->sa_family != b->sa_family)
+		return (0);
+	if (addr_is_any(a) || addr_is_any(b))
+		return (a->sa_family == AF_INET || a->sa_family == AF_INET6);
+	if (a->sa_family == AF_INET)
+		return (a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	if (a->sa_family == AF_INET6)
+		return (memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof a6->sin6_addr) == 0 &&
+		    a6->sin6_scope_id == b6->sin6_scope_id);
+	return (0);
+}
+
+/*
+ * Check the addresses of one listener group, which all share one port
+ * (with port 0 too: the one the kernel chose): each must resolve, and none
+ * may take an address an earlier one (or itself, twice) takes. Each
+ * problem goes to report with the index of the address at fault and of
+ * the earlier one it collides with (or -1). Returns how many there were.
+ */
+int
+config_check_addresses(char *const *addresses, size_t n,
+    void (*report)(void *, size_t, long, const char *), void *arg)
+{
+	struct evutil_addrinfo	*res, *ai;
+	struct resolved		*r = NULL;
+	size_t			 nr = 0, i, j, k, first;
+	char			 why[512];
+	int			 problems = 0, found;
+
+	for (i = 0; i < n; i++) {
+		if (config_resolve(addresses[i], 0, &res, why, sizeof why) ==
+		    -1) {
+			report(arg, i, -1, why);
+			problems++;
+			continue;
+		}
+		first = nr;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if (ai->ai_addrlen > sizeof r->ss)
+				continue;
+			if ((r = realloc(r, (nr + 1) * sizeof *r)) == NULL)
+				fatalx("out of memory");
+			memset(&r[nr], 0, sizeof r[nr]);
+			memcpy(&r[nr].ss, ai->ai_addr, ai->ai_addrlen);
+			r[nr++].index = i;
+		}
+		evutil_freeaddrinfo(res);
+		/* The first collision of this address is enough to say. */
+		for (found = 0, j = first; j < nr && !found; j++) {
+			for (k = 0; k < j && !found; k++) {
+				if (!config_addr_overlap((struct sockaddr *)
+				    &r[k].ss, (struct sockaddr *)&r[j].ss))
+					continue;
+				overlap_report(addresses, i, &r[j], &r[k],
+				    report, arg);
+				found = 1;
+			}
+		}
+		problems += found;
+	}
+	free(r);
+	return (problems);
+}
+
+/* Say how address i (resolved to *late) collides with *early. */
+static void
+overlap_report(char *const *addresses, size_t i, const struct resolved *late,
+    const struct resolved *early,
+    void (*report)(void *, size_t, long, const char *), void *arg)
+{
+	const struct sockaddr_in	*sin = (const void *)&late->ss;
+	const struct sockaddr_in6	*sin6 = (const void *)&late->ss;
+	char				 why[512], name[INET6_ADDRSTRLEN];
+
+	if (late->ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &sin6->sin6_addr, name, sizeof name);
+	else
+		inet_ntop(AF_INET, &sin->sin_addr, name, sizeof name);
+	if (early->index == i)
+		snprintf(why, sizeof why, "%s: resolves to %s twice",
+		    addresses[i], name);
+	else if (strcmp(addresses[early->index], addresses[i]) == 0)
+		snprintf(why, sizeof why, "%s: listed twice", addresses[i]);
+	else
+		snprintf(why, sizeof why, "%s: overlaps %s", addresses[i],
+		    addresses[early->index]);
+	report(arg, i, (long)early->index, why);
+}

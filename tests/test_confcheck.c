@@ -1,0 +1,211 @@
+/*
+ * test_confcheck.c - unit tests for src/confcheck.c: paths taken from a
+ * file's directory, addresses that collide, and the check of a list of
+ * server addresses (numeric ones only: nothing here is looked up).
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "seqecho.h"
+
+/* What config_check_addresses reported, one line per problem. */
+struct reports {
+	char	text[4096];
+};
+
+static void
+test_path_relative(void **state)
+{
+	static const struct {
+		const char	*file;
+		const char	*path;
+		const char	*want;
+	} cases[] = {
+		{ "/etc/seqecho.conf", "run/s.pid", "/etc/run/s.pid" },
+		{ "/etc/seqecho.conf", "/run/s.pid", "/run/s.pid" },
+		{ "/etc/seqecho.conf", "", "" },
+		{ "/seqecho.conf", "s.pid", "/s.pid" },
+		{ "/a/b/c.conf", "../s.pid", "/a/b/../s.pid" },
+		{ "/a/b/c.conf", "./s.pid", "/a/b/./s.pid" },
+		/* A relative file: relative to where it is, still. */
+		{ "conf/c.conf", "s.pid", "conf/s.pid" },
+		{ "c.conf", "s.pid", "s.pid" },
+		{ "/proc/self/fd/3", "x", "/proc/self/fd/x" },
+	};
+	char	*got;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = config_path_relative(cases[i].file, cases[i].path);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s, %s: got \"%s\", want \"%s\"",
+			    cases[i].file, cases[i].path, got, cases[i].want);
+		free(got);
+	}
+}
+
+static void
+test_path_absolute(void **state)
+{
+	char	cwd[PATH_MAX], want[PATH_MAX + 16], *got;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	got = config_path_absolute("/etc/seqecho.conf");
+	assert_string_equal(got, "/etc/seqecho.conf");
+	free(got);
+	got = config_path_absolute("x/s.conf");
+	snprintf(want, sizeof want, "%s/x/s.conf", cwd);
+	assert_string_equal(got, want);
+	free(got);
+
+	/* From /, no doubled slash. */
+	assert_int_equal(chdir("/"), 0);
+	got = config_path_absolute("s.conf");
+	assert_string_equal(got, "/s.conf");
+	free(got);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+/* A sockaddr from a numeric address. */
+static struct sockaddr_storage
+sa(const char *address, unsigned scope)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, address, &sin->sin_addr) == 1)
+		sin->sin_family = AF_INET;
+	else {
+		assert_int_equal(inet_pton(AF_INET6, address,
+		    &sin6->sin6_addr), 1);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_scope_id = scope;
+	}
+	return (ss);
+}
+
+static void
+test_addr_overlap(void **state)
+{
+	static const struct {
+		const char	*a;
+		unsigned	 ascope;
+		const char	*b;
+		unsigned	 bscope;
+		int		 overlap;
+	} cases[] = {
+		{ "127.0.0.1", 0, "127.0.0.1", 0, 1 },
+		{ "127.0.0.1", 0, "127.0.0.2", 0, 0 },
+		{ "0.0.0.0", 0, "127.0.0.1", 0, 1 },
+		{ "127.0.0.1", 0, "0.0.0.0", 0, 1 },
+		{ "0.0.0.0", 0, "0.0.0.0", 0, 1 },
+		{ "::1", 0, "::1", 0, 1 },
+		{ "::1", 0, "::2", 0, 0 },
+		{ "::", 0, "::1", 0, 1 },
+		/* The IPv6 wildcard is bound IPv6-only. */
+		{ "::", 0, "127.0.0.1", 0, 0 },
+		{ "0.0.0.0", 0, "::1", 0, 0 },
+		{ "::", 0, "0.0.0.0", 0, 0 },
+		{ "fe80::1", 1, "fe80::1", 1, 1 },
+		{ "fe80::1", 1, "fe80::1", 2, 0 },
+	};
+	struct sockaddr_storage	a, b;
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		a = sa(cases[i].a, cases[i].ascope);
+		b = sa(cases[i].b, cases[i].bscope);
+		if (config_addr_overlap((struct sockaddr *)&a,
+		    (struct sockaddr *)&b) != cases[i].overlap)
+			fail_msg("%s and %s: want %d", cases[i].a, cases[i].b,
+			    cases[i].overlap);
+	}
+}
+
+static void
+report(void *arg, size_t i, long other, const char *why)
+{
+	struct reports	*r = arg;
+	size_t		 len = strlen(r->text);
+
+	snprintf(r->text + len, sizeof r->text - len, "%zu %ld %s\n", i, other,
+	    why);
+}
+
+static void
+test_check_addresses(void **state)
+{
+	static const struct {
+		const char	*addresses[4];
+		const char	*want;
+	} cases[] = {
+		{ { "127.0.0.1", "::1" }, "" },
+		{ { "127.0.0.1", "127.0.0.1" },
+		    "1 0 127.0.0.1: listed twice\n" },
+		{ { "*", "127.0.0.1", "::1" },
+		    "1 0 127.0.0.1: overlaps *\n2 0 ::1: overlaps *\n" },
+		{ { "::1", "*" }, "1 0 *: overlaps ::1\n" },
+		{ { "", "999.1.1.1", "1.2.3.4.5", "::1::" },
+		    "0 -1 must not be empty\n"
+		    "1 -1 999.1.1.1: not an IPv4 address\n"
+		    "2 -1 1.2.3.4.5: not an IPv4 address\n"
+		    "3 -1 ::1::: not an IPv6 address\n" },
+		/* A bad one does not hide a collision after it. */
+		{ { "::1", "", "::1" }, "1 -1 must not be empty\n"
+		    "2 0 ::1: listed twice\n" },
+		/* inet_aton's forms, as binding takes them. */
+		{ { "127.1", "127.0.0.1" }, "1 0 127.0.0.1: overlaps 127.1\n" },
+	};
+	struct reports	r;
+	size_t		i, n;
+	int		rc, lines;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (n = 0; n < 4 && cases[i].addresses[n] != NULL; n++)
+			;
+		r.text[0] = '\0';
+		rc = config_check_addresses((char *const *)cases[i].addresses,
+		    n, report, &r);
+		if (strcmp(r.text, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, r.text,
+			    cases[i].want);
+		for (lines = 0, n = 0; r.text[n] != '\0'; n++)
+			lines += r.text[n] == '\n';
+		assert_int_equal(rc, lines);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_relative),
+		cmocka_unit_test(test_path_absolute),
+		cmocka_unit_test(test_addr_overlap),
+		cmocka_unit_test(test_check_addresses),
+	};
+
+	return (cmocka_run_group_tests_name("confcheck", tests, NULL, NULL));
+}
