@@ -5,6 +5,7 @@
  * or comment that never ends began.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,9 +47,15 @@ struct seen {
 	int		 line;
 };
 
+/* An open group, list or array. */
+struct scope {
+	size_t		 id;
+	int		 group;		/* its elements are named settings */
+};
+
 /* The names of the settings in the groups open at one point. */
 struct scopes {
-	size_t		*stack;		/* open groups, innermost last */
+	struct scope	*stack;		/* innermost last */
 	size_t		 depth;
 	size_t		 next;		/* the next group's number */
 	struct seen	*seen;
@@ -58,10 +65,11 @@ struct scopes {
 static void	scan_next(struct scanner *, struct tok *);
 static void	scan_block(struct scanner *, struct tok *, const char *);
 static void	scan_number(struct scanner *, struct tok *);
+static size_t	exponent_len(const char *);
 static int	is_name_start(int);
 static int	is_name_char(int);
 static void	tok_name(const struct tok *, char *);
-static void	scopes_open(struct scopes *);
+static void	scopes_open(struct scopes *, int);
 static int	scopes_add(struct scopes *, const struct tok *,
 		    struct confscan_diag *);
 
@@ -124,8 +132,9 @@ scan_next(struct scanner *sc, struct tok *t)
 			t->kind = TOK_NAME;
 			t->len = (size_t)(sc->p - p);
 			return;
-		} else if ((*p >= '0' && *p <= '9') || ((*p == '-' ||
-		    *p == '+') && p[1] >= '0' && p[1] <= '9')) {
+		} else if ((*p >= '0' && *p <= '9') || *p == '.' ||
+		    ((*p == '-' || *p == '+') && ((p[1] >= '0' &&
+		    p[1] <= '9') || p[1] == '.'))) {
 			scan_number(sc, t);
 			return;
 		} else if (strchr("=:;,{}()[]", *p) != NULL) {
@@ -163,44 +172,70 @@ scan_block(struct scanner *sc, struct tok *t, const char *end)
 	sc->p = p;
 }
 
+/* How many of p's bytes are an exponent, [eE][-+]?[0-9]+, or 0. */
+static size_t
+exponent_len(const char *p)
+{
+	size_t	n = 1;
+
+	if (*p != 'e' && *p != 'E')
+		return (0);
+	if (p[n] == '-' || p[n] == '+')
+		n++;
+	if (!(p[n] >= '0' && p[n] <= '9'))
+		return (0);
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
+	return (n);
+}
+
 /*
- * An integer, integer64 (with its L), hex or float. libconfig 1.5 reads an
- * integer without an L suffix into an int, so 4294968530 silently becomes
- * 1234: note whether this one would not fit in 32 bits.
+ * A number, taken as libconfig 1.5's scanner takes it, the longest match:
+ * a float ([-+]?[0-9]*\.[0-9]*, or digits with an exponent), a hex
+ * integer, or a decimal one, either with an L (int64). An integer without
+ * its L is read into an int, so 4294968530 silently becomes 1234: note
+ * whether this one would not fit in 32 bits.
  */
 static void
 scan_number(struct scanner *sc, struct tok *t)
 {
-	const char		*p = sc->p;
-	char			*end;
+	const char		*p = sc->p, *d = p;
+	size_t			 digits = 0, len;
+	int			 integer = 1;
 	unsigned long long	 u;
 	long long		 v;
-	int			 wrapped;
 
-	errno = 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		u = strtoull(p, &end, 16);
-		wrapped = errno == ERANGE || u > 0xffffffffULL;
-	} else {
-		v = strtoll(p, &end, 10);
-		wrapped = errno == ERANGE || v < INT_MIN || v > INT_MAX;
-	}
-	p = end;
-	/* A float, or an int64 with its L, does not wrap. */
-	if (*p == '.' || *p == 'e' || *p == 'E') {
-		while ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' ||
-		    *p == 'E' || ((*p == '-' || *p == '+') && (p[-1] == 'e' ||
-		    p[-1] == 'E')))
-			p++;
-		wrapped = 0;
-	} else if (*p == 'L') {
-		p++;
-		wrapped = 0;
-	}
 	t->kind = TOK_NUMBER;
-	t->wrapped = wrapped && p != sc->p;
-	t->len = (size_t)(p - sc->p);
-	sc->p = p;
+	if (*d == '-' || *d == '+')
+		d++;
+	while (d[digits] >= '0' && d[digits] <= '9')
+		digits++;
+	if (d[digits] == '.' || (digits > 0 && exponent_len(d + digits))) {
+		integer = 0;
+		len = (size_t)(d - p) + digits;
+		if (p[len] == '.')
+			for (len++; p[len] >= '0' && p[len] <= '9'; len++)
+				;
+		len += exponent_len(p + len);
+	} else if (d == p && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    isxdigit((unsigned char)p[2])) {
+		errno = 0;
+		u = strtoull(p, NULL, 16);
+		t->wrapped = errno == ERANGE || u > 0xffffffffULL;
+		for (len = 2; isxdigit((unsigned char)p[len]); len++)
+			;
+	} else {
+		errno = 0;
+		v = strtoll(p, NULL, 10);
+		t->wrapped = errno == ERANGE || v < INT_MIN || v > INT_MAX;
+		len = (size_t)(d - p) + digits;
+	}
+	if (integer && p[len] == 'L') {
+		t->wrapped = 0;
+		len += p[len + 1] == 'L' ? 2 : 1;
+	}
+	t->len = len;
+	sc->p = p + len;
 }
 
 /*
@@ -237,12 +272,13 @@ confscan_overflows(const char *text, struct confscan_overflow **out)
 
 /* A group, list or array begins: its settings are a new scope. */
 static void
-scopes_open(struct scopes *sc)
+scopes_open(struct scopes *sc, int group)
 {
 	sc->stack = realloc(sc->stack, (sc->depth + 1) * sizeof *sc->stack);
 	if (sc->stack == NULL)
 		fatalx("out of memory");
-	sc->stack[sc->depth++] = ++sc->next;
+	sc->stack[sc->depth].id = ++sc->next;
+	sc->stack[sc->depth++].group = group;
 }
 
 /* Note a setting's name; 1 if its group already had one so named. */
@@ -250,7 +286,7 @@ static int
 scopes_add(struct scopes *sc, const struct tok *name,
     struct confscan_diag *d)
 {
-	size_t	scope = sc->depth > 0 ? sc->stack[sc->depth - 1] : 0, i;
+	size_t	scope = sc->depth > 0 ? sc->stack[sc->depth - 1].id : 0, i;
 
 	for (i = 0; i < sc->nseen; i++) {
 		if (sc->seen[i].scope == scope && sc->seen[i].len ==
@@ -279,15 +315,19 @@ scopes_add(struct scopes *sc, const struct tok *name,
  * and the first string or comment not closed on the line it began on
  * (libconfig reports an unclosed one at the end of the file). Only called
  * on a bad file, so the quadratic search for names does not matter.
+ *
+ * In a group (or at the top), every name is a setting's, but a value's
+ * true or false: libconfig adds the setting, and finds it is there twice,
+ * as soon as it has read the name, whatever follows.
  */
 void
 confscan_diagnose(const char *text, struct confscan_diag *d)
 {
 	struct scanner	 sc = { text, 1 };
 	struct scopes	 scopes = { NULL, 0, 0, NULL, 0 };
-	struct tok	 t, name = { TOK_END, NULL, 0, 0, 0, 0, 0 };
+	struct tok	 t;
 	char		 setting[CONFSCAN_NAME_MAX] = "";
-	int		 dup_found = 0;
+	int		 dup_found = 0, value = 0;
 
 	memset(d, 0, sizeof *d);
 	for (scan_next(&sc, &t); t.kind != TOK_END; scan_next(&sc, &t)) {
@@ -301,18 +341,18 @@ confscan_diagnose(const char *text, struct confscan_diag *d)
 				memcpy(d->open_name, setting, sizeof setting);
 		}
 		if (t.kind == TOK_COMMENT)
-			continue;	/* it may stand between name and = */
-		if (t.kind == TOK_PUNCT && (*t.start == '=' ||
-		    *t.start == ':') && name.kind == TOK_NAME) {
-			tok_name(&name, setting);
+			continue;
+		if (t.kind == TOK_NAME && !value && (scopes.depth == 0 ||
+		    scopes.stack[scopes.depth - 1].group)) {
+			tok_name(&t, setting);
 			if (!dup_found)
-				dup_found = scopes_add(&scopes, &name, d);
+				dup_found = scopes_add(&scopes, &t, d);
 		} else if (t.kind == TOK_PUNCT && strchr("{([", *t.start))
-			scopes_open(&scopes);
+			scopes_open(&scopes, *t.start == '{');
 		else if (t.kind == TOK_PUNCT && strchr("})]", *t.start) &&
 		    scopes.depth > 0)
 			scopes.depth--;
-		name = t;
+		value = t.kind == TOK_PUNCT && strchr("=:", *t.start);
 	}
 	free(scopes.stack);
 	free(scopes.seen);

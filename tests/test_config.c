@@ -758,6 +758,12 @@ test_libconfig_errors_named(void **state)
 		{ "server = { port = 0; };\nclient = { port = 1;\n"
 		    "  address = \"::1\"; address = \"::1\"; };\n",
 		    "3: address: set twice (first on line 3)" },
+		/* ".3e" is the float .3 and the name e, as libconfig reads. */
+		{ "server:\n{\n  o = .3e = 1;\n  e = 2;\n};\n",
+		    "4: e: set twice (first on line 3)" },
+		/* No = is needed: libconfig finds it twice on the name. */
+		{ "server:\n{\n  port = 0;\n  port x = 1;\n};\n",
+		    "4: port: set twice (first on line 3)" },
 		/* "port" inside a string or a comment is no setting. */
 		{ "server:\n{\n  separator = \"port = 1;\";\n"
 		    "  /* port = 2; */\n  port = 0;\n  port = 3;\n};\n",

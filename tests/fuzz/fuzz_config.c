@@ -1,6 +1,7 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration loader
- * (src/config.c).
+ * (src/config.c, src/confscan.c).
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * Any bytes, written to a memfd and loaded by path with config_defaults and
  * config_load, must give either -1 with the configuration left exactly as
@@ -12,6 +13,11 @@
  * the value of an integer setting (every other kind of setting rejects a
  * number), so, taken in file order, their exact values must equal the
  * loaded integer settings in the order libconfig lists them.
+ *
+ * Every message names the file and a line that is in it, and libconfig's
+ * own "duplicate setting name", which names no setting, never gets through:
+ * confscan.c must find the setting libconfig found twice. A relative
+ * pidfile comes back joined to the file's directory (/proc/self/fd).
  *
  * Inputs with "@include" are skipped: they would read other files.
  */
@@ -67,7 +73,8 @@ struct literal {
 
 static int	memfd = -1;
 static char	path[64];
-static FILE	*devnull;	/* where config.c's messages go */
+static char	*messages;	/* what config_load logged */
+static size_t	 messages_len;
 
 static void
 fail(const char *what, const char *text)
@@ -298,6 +305,9 @@ check_valid(const struct config *cfg, const char *text)
 	if (cfg->pidfile == NULL || strlen(cfg->pidfile) > PATH_MAX ||
 	    strchr(cfg->pidfile, '\n') != NULL)
 		fail("bad pidfile", text);
+	if (cfg->pidfile[0] != '\0' && cfg->pidfile[0] != '/')
+		fail("a relative pidfile not taken from the file's directory",
+		    text);
 	if (cfg->client_address == NULL || strlen(cfg->client_address) < 1 ||
 	    strlen(cfg->client_address) > 255 ||
 	    strchr(cfg->client_address, '\n') != NULL)
@@ -390,6 +400,51 @@ check_unchanged(const struct config *cfg, const struct config *def,
 		fail("a failed load changed a setting", text);
 }
 
+/*
+ * Each message is "PATH:LINE: ..." with LINE in the file, but for a file
+ * that cannot be read at all (a NUL byte: "PATH: Invalid argument").
+ */
+static void
+check_messages(const char *text, size_t size, int has_nul, int rc)
+{
+	const char	*m = messages, *end;
+	char		 prefix[128];
+	long		 line, nlines = 1;
+	size_t		 i, plen;
+	char		*num;
+
+	for (i = 0; i < size; i++)
+		nlines += text[i] == '\n';
+	plen = (size_t)snprintf(prefix, sizeof prefix, "fuzz_config: %s:",
+	    path);
+	if (rc == 0 && messages_len != 0)
+		fail("a file that loaded logged an error", text);
+	if (rc == -1 && messages_len == 0)
+		fail("a file refused without a message", text);
+	for (; m < messages + messages_len; m = end + 1) {
+		if ((end = memchr(m, '\n', messages + messages_len - m)) ==
+		    NULL)
+			fail("a message without its newline", text);
+		if ((size_t)(end - m) < plen || memcmp(m, prefix, plen) != 0)
+			fail("a message that does not begin with the file",
+			    text);
+		if (has_nul)
+			continue;
+		line = strtol(m + plen, &num, 10);
+		if (num == m + plen || *num != ':' || line < 1 ||
+		    line > nlines) {
+			fprintf(stderr, "%.*s\n", (int)(end - m), m);
+			fail("a message without a line of the file", text);
+		}
+		if (memmem(m, (size_t)(end - m), "duplicate setting", 17) !=
+		    NULL) {
+			fprintf(stderr, "%.*s\n", (int)(end - m), m);
+			fail("libconfig's duplicate passed on without the "
+			    "setting", text);
+		}
+	}
+}
+
 int LLVMFuzzerInitialize(int *, char ***);
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -400,15 +455,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	/*
 	 * Errors are expected by the thousand: config_load logs them through
-	 * stdio's stderr, pointed at /dev/null while it runs. (The sanitizers
-	 * write to descriptor 2 directly, so their reports still show.)
+	 * stdio's stderr, pointed at a memory stream while it runs, to be
+	 * checked. (The sanitizers write to descriptor 2 directly, so their
+	 * reports still show.)
 	 */
 	log_init("fuzz_config", LOG_DEST_PLAIN);
 	log_setlevel(LOG_LEVEL_ERROR);
-	if ((devnull = fopen("/dev/null", "w")) == NULL) {
-		perror("/dev/null");
-		abort();
-	}
 	memfd = memfd_create("seqecho.conf", MFD_CLOEXEC);
 	if (memfd == -1) {
 		perror("memfd_create");
@@ -422,9 +474,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config	 cfg, def;
-	FILE		*saved_stderr;
+	FILE		*saved_stderr, *log;
 	char		*text;
-	int		 rc;
+	int		 rc, has_nul;
 
 	if (memmem(data, size, "@include", 8) != NULL)
 		return (0);
@@ -441,12 +493,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	config_defaults(&cfg);
 	config_defaults(&def);
+	if ((log = open_memstream(&messages, &messages_len)) == NULL) {
+		perror("open_memstream");
+		abort();
+	}
 	saved_stderr = stderr;
-	stderr = devnull;
+	stderr = log;
 	rc = config_load(&cfg, path, 0);
 	stderr = saved_stderr;
+	fclose(log);
+	has_nul = memchr(data, '\0', size) != NULL;
+	check_messages(text, size, has_nul, rc);
+	free(messages);
 	if (rc == 0) {
-		if (memchr(data, '\0', size) != NULL)
+		if (has_nul)
 			fail("a file with a NUL byte accepted", NULL);
 		check_valid(&cfg, text);
 		check_literals(&cfg, text);

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""bad-configs: every bad configuration file of pitfalls.md's libconfig
-section makes seqechod exit 1 with FILE:LINE: on stderr (or the file and
+"""bad-configs: every bad configuration file of libconfig 1.5's known
+traps makes seqechod exit 1 with FILE:LINE: on stderr (or the file and
 the cause, for a file that cannot be read), having bound nothing: it runs
-with -p PORT, PORT is probed while it runs and must stay free.
+with -p PORT, PORT is probed while it runs and must stay free. Where
+libconfig's own message names no setting or the wrong line (a setting
+given twice, a string never closed), the daemon's names both; and an
+address that cannot be bound is refused at its line, before any bind.
 
 test_wrapped_numbers holds the files the config fuzzer (tests/fuzz/
 fuzz_config.c) found accepted with a number silently wrapped: an integer
-too big for libconfig 1.5, written so that config.c's re-reading of the
-literal (literal_value, which searches the setting's source line for the
-first "NAME =") misses it."""
+too big for libconfig 1.5, written where a search of the setting's source
+line for the first "NAME =" would miss it (src/confscan.c reads every
+literal instead)."""
 
 import os
 import socket
@@ -19,26 +22,40 @@ import stresslib
 import harness
 from harness import Raw, check, check_eq, server_conf, write_file
 
-# (name, text, line): the error must name FILE:LINE:.
+# (name, text, line, setting): the error must name FILE:LINE: (and
+# SETTING:, when not None).
 PITFALLS = [
-    ("unknown key", server_conf(prot=1234), 5),
-    ("port = 1234.0", server_conf(port=Raw("1234.0")), 3),
-    ("port = \"1234\"", server_conf(port="1234"), 3),
-    ("port = 70000", server_conf(port=70000), 3),
-    ("port = -1", server_conf(port=-1), 3),
-    ("port = 4294968530 (wraps to 1234)", server_conf(port=Raw("4294968530")), 3),
-    ("port = 4294967296 (wraps to 0)", server_conf(port=Raw("4294967296")), 3),
-    ("port = 0xFFFFFFFF (wraps to -1)", server_conf(port=Raw("0xFFFFFFFF")), 3),
-    ("port = 0x1000004D2 (wraps to 1234)", server_conf(port=Raw("0x1000004D2")), 3),
-    ("port = 4294968530L", server_conf(port=Raw("4294968530L")), 3),
-    ("duplicate setting", "server:\n{\n  port = 1;\n  port = 1;\n};\n", 4),
+    ("unknown key", server_conf(prot=1234), 5, "prot"),
+    ("port = 1234.0", server_conf(port=Raw("1234.0")), 3, "port"),
+    ("port = \"1234\"", server_conf(port="1234"), 3, "port"),
+    ("port = 70000", server_conf(port=70000), 3, "port"),
+    ("port = -1", server_conf(port=-1), 3, "port"),
+    ("port = 4294968530 (wraps to 1234)", server_conf(port=Raw("4294968530")),
+     3, "port"),
+    ("port = 4294967296 (wraps to 0)", server_conf(port=Raw("4294967296")), 3,
+     "port"),
+    ("port = 0xFFFFFFFF (wraps to -1)", server_conf(port=Raw("0xFFFFFFFF")), 3,
+     "port"),
+    ("port = 0x1000004D2 (wraps to 1234)", server_conf(port=Raw("0x1000004D2")),
+     3, "port"),
+    ("port = 4294968530L", server_conf(port=Raw("4294968530L")), 3, "port"),
+    ("duplicate setting", "server:\n{\n  port = 1;\n  port = 1;\n};\n", 4,
+     "port"),
     ("duplicate group", "server:\n{\n  port = 1;\n};\nserver:\n{\n  port = 2;\n};\n",
-     5),
-    ("syntax error", "server:\n{\n  port = ;\n};\n", 3),
-    ("unterminated group", "server:\n{\n  port = 1;\n", None),
+     5, "server"),
+    ("syntax error", "server:\n{\n  port = ;\n};\n", 3, None),
+    ("unterminated group", "server:\n{\n  port = 1;\n", None, None),
+    ("unterminated string",
+     "server:\n{\n  separator = \"x;\n  port = 1;\n};\n\n\n", 3, "separator"),
+    ("unterminated comment", "server:\n{\n  /* port = 1;\n};\n\n", 3, None),
+    ("address \"\"", server_conf(address=""), 4, "address"),
+    ("address 999.1.1.1", server_conf(address="999.1.1.1"), 4, "address"),
+    ("address twice", server_conf(address=["127.0.0.1", "127.0.0.1"]), 4,
+     "address"),
+    ("address and *", server_conf(address=["*", "127.0.0.1"]), 4, "address"),
 ]
 
-# Accepted today with the number wrapped (see the docstring): each should
+# Once accepted with the number wrapped (see the docstring): each must
 # be refused like the cases above.
 WRAPPED = [
     ("name and value on two lines", "server:\n{\n  port\n    = 4294968530;\n};\n"),
@@ -91,7 +108,8 @@ def start(path, port, preexec_fn=None):
     return p.returncode, text, bound
 
 
-def expect_refused(name, path, line, preexec_fn=None, cause=None):
+def expect_refused(name, path, line, preexec_fn=None, cause=None,
+                   setting=None):
     """None if seqechod refused the file properly, else what went wrong."""
     port = harness.free_port()
     rc, err, bound = start(path, port, preexec_fn)
@@ -104,6 +122,8 @@ def expect_refused(name, path, line, preexec_fn=None, cause=None):
         problems.append("port %d not free afterwards" % port)
     if line is not None and "%s:%d: " % (path, line) not in err:
         problems.append("no %s:%d: in stderr" % (path, line))
+    if setting is not None and "%s:%d: %s: " % (path, line, setting) not in err:
+        problems.append("no %s:%d: %s: in stderr" % (path, line, setting))
     if line is None and cause is None and not any(
             l.startswith(path + ":") or (" " + path + ":") in l
             for l in err.splitlines()):
@@ -120,8 +140,8 @@ def expect_refused(name, path, line, preexec_fn=None, cause=None):
 
 def test_pitfalls_bad_configs():
     failed = []
-    for name, text, line in PITFALLS:
-        e = expect_refused(name, write_file(text), line)
+    for name, text, line, setting in PITFALLS:
+        e = expect_refused(name, write_file(text), line, setting=setting)
         if e:
             failed.append(e)
     check(not failed, "\n".join(failed))
@@ -169,7 +189,7 @@ def test_wrapped_numbers():
         if e:
             failed.append(e)
     check(not failed, "%d of %d files with a wrapped number accepted "
-          "(src/config.c literal_value):\n%s"
+          "(src/confscan.c confscan_overflows):\n%s"
           % (len(failed), len(WRAPPED), "\n".join(failed)))
 
 
