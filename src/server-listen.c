@@ -267,28 +267,19 @@ kept_port(const struct listeners *ls, const struct config *cfg)
 	return (0);
 }
 
-/* Resolve one address setting ("*" is every address) and bind each. */
+/*
+ * Resolve one address setting ("*" is every address), as the configuration
+ * check did, and bind each.
+ */
 static int
 bind_address(struct bindpass *b, const char *address)
 {
-	struct evutil_addrinfo	 hints, *res, *ai;
-	char			 service[8];
-	const char		*host = address;
-	int			 error, rc = 0;
+	struct evutil_addrinfo	*res, *ai;
+	char			 why[512];
+	int			 rc = 0;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
-	if (strcmp(address, "*") == 0)
-		host = NULL;
-	snprintf(service, sizeof service, "%d", b->port);
-
-	error = evutil_getaddrinfo(host, service, &hints, &res);
-	if (error != 0) {
-		log_errorx("bind %s:%s: %s", address, service,
-		    evutil_gai_strerror(error));
+	if (config_resolve(address, b->port, &res, why, sizeof why) == -1) {
+		log_errorx("bind %s:%d: %s", address, b->port, why);
 		return (-1);
 	}
 	for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next)
