@@ -4,7 +4,10 @@ on stderr, having bound nothing; all errors in a file are reported; -t
 checks a file and says configuration OK. What binding would find is found
 first: an address that does not resolve, or one listed twice; and what
 libconfig says without a setting or at the wrong line (a setting given
-twice, a string never closed) is said with both."""
+twice, a string never closed) is said with both.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import re

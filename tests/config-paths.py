@@ -2,7 +2,10 @@
 """config-paths: the file given with -c is made absolute at start, and a
 relative path inside it is relative to the file's directory, so a daemon
 that detached (-d changes to /) still reloads the same file on SIGHUP and
-writes its pid file where the file says."""
+writes its pid file where the file says.
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import signal

@@ -11,7 +11,10 @@ test_wrapped_numbers holds the files the config fuzzer (tests/fuzz/
 fuzz_config.c) found accepted with a number silently wrapped: an integer
 too big for libconfig 1.5, written where a search of the setting's source
 line for the first "NAME =" would miss it (src/confscan.c reads every
-literal instead)."""
+literal instead).
+
+Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+"""
 
 import os
 import socket
