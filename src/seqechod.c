@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -286,7 +285,7 @@ signals_block(int block)
 static void
 pidfile_write(const char *path)
 {
-	char	cwd[PATH_MAX], buf[32];
+	char	buf[32];
 	int	fd, len;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
@@ -296,12 +295,8 @@ pidfile_write(const char *path)
 			fatalx("pidfile %s: in use by another seqechod", path);
 		fatal("pidfile %s", path);
 	}
-	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+	if ((pidfile_path = config_path_absolute(path)) == NULL)
 		pidfile_path = xstrdup(path);
-	else {
-		pidfile_path = xmalloc(strlen(cwd) + strlen(path) + 2);
-		sprintf(pidfile_path, "%s/%s", cwd, path);
-	}
 	atexit(pidfile_remove);
 	len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)len) != len)
