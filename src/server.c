@@ -478,7 +478,7 @@ static void
 server_fd_budget(struct server *s, struct config *cfg)
 {
 	rlim_t	held, want, have, avail;
-	int	room;
+	int	room, fit;
 
 	held = (rlim_t)s->fds_fixed + listeners_count(s->listeners) +
 	    FD_SPARE;
@@ -494,9 +494,12 @@ server_fd_budget(struct server *s, struct config *cfg)
 		room = (int)(avail / 4);
 	if (room < 1)
 		room = 1;
-	cfg->max_connections = avail > (rlim_t)room + 1 ?
-	    (int)(avail - (rlim_t)room) : 1;
 	s->over_max = room;
+	fit = avail > (rlim_t)room + 1 ? (int)(avail - (rlim_t)room) : 1;
+	/* A smaller room may be all it takes: never raise the limit. */
+	if (fit >= cfg->max_connections)
+		return;
+	cfg->max_connections = fit;
 	log_warnx("open file limit is %llu: max_connections lowered to %d",
 	    (unsigned long long)have, cfg->max_connections);
 }
