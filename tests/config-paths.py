@@ -32,18 +32,12 @@ def _start_detached(top, conf_rel):
     return int(m.group(2))
 
 
-def _running(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def _stop(pid):
-    if pid is not None and _running(pid):
+    if pid is not None and harness.running(pid):
         os.kill(pid, signal.SIGTERM)
-        harness.wait_for(lambda: not _running(pid), 5, "daemon %d exit" % pid)
+        harness.wait_for(lambda: not harness.running(pid), 5, "daemon %d exit" % pid)
 
 
 def _reload_shows(port, pid, conf, text, want):
@@ -54,7 +48,7 @@ def _reload_shows(port, pid, conf, text, want):
     os.kill(pid, signal.SIGHUP)
     harness.wait_for(lambda: send_recv_all(port, b"x\n") == want, 5,
                      "reply %r after SIGHUP" % want)
-    check(_running(pid), "daemon died on SIGHUP")
+    check(harness.running(pid), "daemon died on SIGHUP")
 
 
 def _kill(pidfile):
@@ -63,7 +57,7 @@ def _kill(pidfile):
         pid = int(open(pidfile).read().strip())
     except (OSError, ValueError):
         return
-    if _running(pid):
+    if harness.running(pid):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -102,7 +96,7 @@ def test_pidfile_relative_to_file():
         check(os.path.exists(pidfile), "no pid file %s; %s holds %r"
               % (pidfile, etc, os.listdir(etc)))
         pid = int(open(pidfile).read().strip())
-        check(_running(pid), "no process %d" % pid)
+        check(harness.running(pid), "no process %d" % pid)
         # The same relative path on reload is the same pid file: no
         # "a change needs a restart", and the reload applies.
         _reload_shows(port, pid, conf, server_conf(

@@ -462,6 +462,15 @@ class Daemon:
         return vmrss_kib(self.pid)
 
 
+def running(pid):
+    """pid is a live process (not a zombie)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
 def vmrss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:

@@ -102,19 +102,13 @@ def test_detach_with_pidfile():
         # Already listening when the foreground process returned.
         check_eq(send_recv_all(p, b"detached\n"), b"0detached\n", "reply")
         os.kill(pid, signal.SIGTERM)
-        harness.wait_for(lambda: not _running(pid), 3, "daemon %d exit" % pid)
+        harness.wait_for(lambda: not harness.running(pid), 3, "daemon %d exit" % pid)
         pid = None
     finally:
-        if pid is not None and _running(pid):
+        if pid is not None and harness.running(pid):
             os.kill(pid, signal.SIGKILL)
 
 
-def _running(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def test_detach_bind_error_reported():

@@ -17,13 +17,6 @@ from harness import Daemon, check, check_eq, free_port, run_daemon, \
     send_recv_all, server_conf, write_file
 
 
-def running(pid):
-    """pid is a live process (not a zombie)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def detach(pidfile):
@@ -37,7 +30,7 @@ def detach(pidfile):
     check(text.endswith("\n") and text[:-1].isdigit(),
           "pid file holds %r" % text)
     pid = int(text)
-    check(pid != os.getpid() and running(pid), "no daemon %d running" % pid)
+    check(pid != os.getpid() and harness.running(pid), "no daemon %d running" % pid)
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         check(b"seqechod" in f.read(), "pid %d is not seqechod" % pid)
     check_eq(send_recv_all(p, b"x\n"), b"0x\n", "reply")
@@ -48,9 +41,9 @@ def stop(pid, sig, pidfile):
     """Stop the daemon with sig; the pid file must be gone once it exited."""
     try:
         os.kill(pid, sig)
-        harness.wait_for(lambda: not running(pid), 5, "daemon %d exit" % pid)
+        harness.wait_for(lambda: not harness.running(pid), 5, "daemon %d exit" % pid)
     finally:
-        if running(pid):
+        if harness.running(pid):
             os.kill(pid, signal.SIGKILL)
     check(not os.path.exists(pidfile),
           "pid file %s left after %s" % (pidfile, signal.Signals(sig).name))
@@ -76,7 +69,7 @@ def test_second_daemon_refused():
         check("in use by another seqechod" in err, "stderr %r" % err)
         check_eq(len(err.strip().splitlines()), 1, "one line: %r" % err)
         check_eq(int(open(pidfile).read()), pid, "pid file kept")
-        check(running(pid), "first daemon still running")
+        check(harness.running(pid), "first daemon still running")
     finally:
         stop(pid, signal.SIGTERM, pidfile)
 
