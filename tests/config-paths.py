@@ -32,8 +32,6 @@ def _start_detached(top, conf_rel):
     return int(m.group(2))
 
 
-
-
 def _stop(pid):
     if pid is not None and harness.running(pid):
         os.kill(pid, signal.SIGTERM)

@@ -109,8 +109,6 @@ def test_detach_with_pidfile():
             os.kill(pid, signal.SIGKILL)
 
 
-
-
 def test_detach_bind_error_reported():
     with Daemon() as d:
         path = write_file(server_conf(port=d.port))

@@ -17,8 +17,6 @@ from harness import Daemon, check, check_eq, free_port, run_daemon, \
     send_recv_all, server_conf, write_file
 
 
-
-
 def detach(pidfile):
     """Start seqechod -d with pidfile; returns (pid, port) once it serves."""
     p = free_port()
@@ -30,7 +28,8 @@ def detach(pidfile):
     check(text.endswith("\n") and text[:-1].isdigit(),
           "pid file holds %r" % text)
     pid = int(text)
-    check(pid != os.getpid() and harness.running(pid), "no daemon %d running" % pid)
+    check(pid != os.getpid() and harness.running(pid),
+          "no daemon %d running" % pid)
     with open("/proc/%d/cmdline" % pid, "rb") as f:
         check(b"seqechod" in f.read(), "pid %d is not seqechod" % pid)
     check_eq(send_recv_all(p, b"x\n"), b"0x\n", "reply")
