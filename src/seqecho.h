@@ -25,6 +25,28 @@
 #define SEQECHO_ADDRESS		"127.0.0.1"
 #define ADDRSTRLEN		(INET6_ADDRSTRLEN + 8)
 
+/* An address or CIDR prefix allowed to send a PROXY header. */
+struct addr_prefix {
+	int		 family;	/* AF_INET or AF_INET6 */
+	uint8_t		 addr[16];	/* network byte order */
+	int		 bits;		/* prefix length */
+};
+
+/*
+ * One listener group of server.listen (or the one that server.address
+ * and server.port make): its addresses share one port.
+ */
+struct listen_conf {
+	char		**addresses;
+	size_t		  naddresses;
+	int		  port;
+	int		  proxy;	/* PROXY_NONE, _V1, _V2, _ANY (proxy.h) */
+	struct addr_prefix *trusted;	/* proxy_trusted */
+	size_t		  ntrusted;
+	int		  tls;
+	int		  line;		/* where the group begins; 0 = none */
+};
+
 struct config {
 	/* server group */
 	char		**addresses;
@@ -39,20 +61,14 @@ struct config {
 	int		  workers;
 	int		  log_level;
 	char		 *pidfile;
+	struct listen_conf *listens;	/* server.listen; empty: see below */
+	size_t		  nlistens;
+	int		  proxy_timeout;	/* seconds for a PROXY header */
 
 	/* client group */
 	char		 *client_address;
 	int		  client_port;
 	int		  connect_timeout;
-};
-
-/* What the daemon's command line says, kept for reloads. */
-struct daemon_options {
-	const char	*conf_path;
-	int		 conf_optional;	/* the default path may be absent */
-	const char	*address;	/* -a, or NULL */
-	int		 port;		/* -p, or -1 */
-	int		 verbose;	/* -v count */
 };
 
 /* config.c */

@@ -10,6 +10,15 @@
 
 #include "seqecho.h"
 
+/* What the daemon's command line says, kept for reloads. */
+struct daemon_options {
+	const char	*conf_path;
+	int		 conf_optional;	/* the default path may be absent */
+	const char	*address;	/* -a, or NULL */
+	int		 port;		/* -p, or -1 */
+	int		 verbose;	/* -v count */
+};
+
 /* Unsent output past this stops a connection being read. */
 #define CONN_OUTPUT_HIGH	(1024 * 1024)
 /* Reading resumes once unsent output falls to this. */
