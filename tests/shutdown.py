@@ -122,6 +122,7 @@ def test_backlogged_client_and_no_new_connections():
                 break
             except ConnectionResetError:
                 # Queued on the listener as it closed: reset, as below.
+                time.sleep(0.05)
                 continue
             try:
                 got = recv_until_eof(c, timeout=5)
