@@ -43,11 +43,6 @@ def _start_with_signal(sig, separator_after):
         os.kill(p.pid, sig)
         os.write(fd, server_conf(port=0).encode())
         os.close(fd)
-        box = []
-        if separator_after is not None:
-            th = threading.Thread(target=_feed, daemon=True, args=(
-                fifo, server_conf(port=0, separator=separator_after), box))
-            th.start()
         def up():
             if p.poll() is not None:
                 return True
@@ -57,6 +52,12 @@ def _start_with_signal(sig, separator_after):
         check(p.poll() is None, "daemon died (rc %r); log:\n%s" %
               (p.returncode, open(log_path, errors="replace").read()))
         port = int(m.group(2))
+        # Only now, with the first text read to its end, the reload's.
+        if separator_after is not None:
+            box = []
+            th = threading.Thread(target=_feed, daemon=True, args=(
+                fifo, server_conf(port=0, separator=separator_after), box))
+            th.start()
         return p, port, log_path
     except BaseException:
         if p.poll() is None:
