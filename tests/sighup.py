@@ -144,7 +144,9 @@ def test_higher_max_connections_raises_fd_limit():
     def soft_64():
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
     with Daemon(server_conf(max_connections=20), preexec_fn=soft_64) as d:
-        check_eq(nofile(d.pid)[0], 64, "soft limit at start")
+        # 64, or a little more where valgrind keeps descriptors of its own.
+        start = nofile(d.pid)[0]
+        check(start < 100, "soft limit %d at start" % start)
         reload(d, server_conf(max_connections=2000))
         soft = nofile(d.pid)[0]
         check(soft > 2000, "soft limit %d after max_connections = 2000" % soft)
