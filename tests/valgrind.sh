@@ -14,7 +14,7 @@
 #
 # Run it from the top of a configured build directory (the source tree when
 # configured in-tree), or set BUILDDIR. The logs go to tests/valgrind/ there.
-# $VALGRIND_SKIP names tests to leave out; by default the two whose checks
+# $VALGRIND_SKIP names tests to leave out; by default the three whose checks
 # valgrind itself defeats: backpressure.py measures the daemon's RSS (under
 # valgrind, valgrind's), and fd-limit.py runs the daemon with 64
 # descriptors, of which valgrind keeps 12 for itself, closing any accepted
