@@ -1,8 +1,10 @@
 /*
- * server-listen.c - the listening sockets: every configured address bound
- * (with port 0, all of them on the one port the kernel chose for the
- * first), systemd's sockets taken over, and the set brought in line with
- * a reloaded configuration, backlog included.
+ * server-listen.c - the listening sockets: every address of each listener
+ * group bound (with port 0, all of a group's on the one port the kernel
+ * chose for its first), with the group's options (PROXY, trusted
+ * sources); systemd's sockets taken over and matched to groups; and the
+ * set brought in line with a reloaded configuration, backlog and options
+ * included.
  *
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
@@ -26,21 +28,30 @@
 #endif
 
 #include "seqechod.h"
+#include "proxy.h"
 
 /* Times a port-0 group is bound afresh when its chosen port is taken. */
 #define PORT0_TRIES		8
 
 struct listener {
 	struct evconnlistener	*lev;
+	struct listeners	*ls;
 	char			*address;	/* as configured */
 	int			 port;		/* as configured */
+	int			 nth;		/* of the groups naming both */
 	int			 bound_port;	/* what the kernel gave */
 	char			 name[ADDRSTRLEN];
+	int			 proxy;		/* the group's options */
+	struct addr_prefix	*trusted;
+	size_t			 ntrusted;
+	int			 tls;
+	int			 logged;	/* its listening line is out */
 };
 
+/* Pointers, as each listener's own is its callbacks' argument. */
 struct lvec {
-	struct listener		*v;
-	size_t			 n;
+	struct listener		**v;
+	size_t			  n;
 };
 
 struct listeners {
@@ -55,6 +66,8 @@ struct bindpass {
 	struct listeners	*ls;
 	struct lvec		 made;
 	int			 backlog;
+	const struct listen_conf *g;	/* the group being bound */
+	int			 nth;
 	int			 cfg_port;	/* as configured */
 	int			 port;		/* to bind; 0 until chosen */
 	int			 chosen;	/* by the kernel, in this pass */
@@ -62,19 +75,33 @@ struct bindpass {
 	int			 retry;		/* the chosen port was taken */
 };
 
+static size_t	groups(const struct config *, struct listen_conf *,
+		    const struct listen_conf **);
+static int	group_nth(const struct listen_conf *, size_t, size_t);
 static int	bind_pass(struct listeners *, const struct config *, int,
-		    int *, struct lvec *);
+		    const struct listen_conf **, struct lvec *);
+static int	bind_group(struct bindpass *, const struct listen_conf *,
+		    size_t, const struct listen_conf **);
 static int	bind_address(struct bindpass *, const char *);
 static int	bind_one(struct bindpass *, struct evutil_addrinfo *,
 		    const char *);
-static int	kept_port(const struct listeners *, const struct config *);
+static int	kept_port(const struct listeners *, const struct listen_conf *,
+		    size_t);
 static void	set_port(struct sockaddr *, int);
+static int	same_addr(const struct sockaddr *, const struct sockaddr *);
+static int	group_matches(const struct listen_conf *,
+		    const struct sockaddr *, int);
 static void	listeners_commit(struct listeners *, struct lvec *,
-		    const int *, int);
-static void	lvec_add(struct lvec *, struct evconnlistener *, const char *,
-		    int);
-static void	lvec_push(struct lvec *, const struct listener *);
+		    const struct listen_conf **, int);
+static void	lvec_add(struct lvec *, struct listeners *,
+		    struct evconnlistener *, const char *, int);
+static void	listener_set(struct listener *, const struct listen_conf *);
+static void	listener_opts(const struct listener *, const struct sockaddr *,
+		    struct listen_opts *);
+static void	listener_opts_text(const struct listener *, char *, size_t);
+static void	lvec_push(struct lvec *, struct listener *);
 static void	lvec_free(struct lvec *);
+static void	listener_free(struct listener *);
 static void	listen_accept_callback(struct evconnlistener *,
 		    evutil_socket_t, struct sockaddr *, int, void *);
 static void	listen_error_callback(struct evconnlistener *, void *);
@@ -115,7 +142,39 @@ listeners_count(const struct listeners *ls)
 int
 listeners_fd(const struct listeners *ls, size_t i)
 {
-	return (evconnlistener_get_fd(ls->cur.v[i].lev));
+	return (evconnlistener_get_fd(ls->cur.v[i]->lev));
+}
+
+/* What listener i says about a connection from sa. */
+void
+listeners_opts(const struct listeners *ls, size_t i,
+    const struct sockaddr *sa, struct listen_opts *lo)
+{
+	listener_opts(ls->cur.v[i], sa, lo);
+}
+
+/* A connection from sa: the listener's PROXY mode, and whether sa may. */
+static void
+listener_opts(const struct listener *l, const struct sockaddr *sa,
+    struct listen_opts *lo)
+{
+	lo->proxy = l->proxy;
+	lo->trusted = l->proxy == PROXY_NONE ||
+	    proxy_trusted(sa, l->trusted, l->ntrusted);
+}
+
+/* How many addresses the configuration's listeners name, for the budget. */
+size_t
+listeners_wanted(const struct config *cfg)
+{
+	const struct listen_conf	*gv;
+	struct listen_conf		 one;
+	size_t				 i, n, sum = 0;
+
+	n = groups(cfg, &one, &gv);
+	for (i = 0; i < n; i++)
+		sum += gv[i].naddresses;
+	return (sum);
 }
 
 /* Accept on every listener, or on none. */
@@ -126,9 +185,9 @@ listeners_enable(struct listeners *ls, int on)
 
 	for (i = 0; i < ls->cur.n; i++) {
 		if (on)
-			evconnlistener_enable(ls->cur.v[i].lev);
+			evconnlistener_enable(ls->cur.v[i]->lev);
 		else
-			evconnlistener_disable(ls->cur.v[i].lev);
+			evconnlistener_disable(ls->cur.v[i]->lev);
 	}
 }
 
@@ -136,23 +195,75 @@ static void
 listen_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	struct listener		*l = arg;
+	struct listen_opts	 lo;
+
 	(void)lev;
-	server_accept(arg, fd, sa, salen);
+	listener_opts(l, sa, &lo);
+	server_accept(l->ls->server, fd, sa, salen, &lo);
 }
 
 static void
 listen_error_callback(struct evconnlistener *lev, void *arg)
 {
+	struct listener	*l = arg;
+
 	(void)lev;
-	server_accept_error(arg);
+	server_accept_error(l->ls->server);
 }
 
 /*
- * Socket activation: serve the listening sockets systemd passed, if any.
- * Returns how many, or -1 if one of them is not a listening TCP socket.
+ * The listener groups of a configuration: server.listen, or else the one
+ * plain group that server.address and server.port make, built in one.
+ */
+static size_t
+groups(const struct config *cfg, struct listen_conf *one,
+    const struct listen_conf **gv)
+{
+	if (cfg->nlistens > 0) {
+		*gv = cfg->listens;
+		return (cfg->nlistens);
+	}
+	memset(one, 0, sizeof *one);
+	one->addresses = cfg->addresses;
+	one->naddresses = cfg->naddresses;
+	one->port = cfg->port;
+	one->proxy = PROXY_NONE;
+	*gv = one;
+	return (1);
+}
+
+/*
+ * Which of the groups naming address a of group g on its port this is:
+ * two port-0 groups may name one address, each then on a port of its own.
+ */
+static int
+group_nth(const struct listen_conf *gv, size_t g, size_t a)
+{
+	size_t	i, j;
+	int	nth = 0;
+
+	for (i = 0; i < g; i++) {
+		if (gv[i].port != gv[g].port)
+			continue;
+		for (j = 0; j < gv[i].naddresses; j++) {
+			if (strcmp(gv[i].addresses[j],
+			    gv[g].addresses[a]) == 0) {
+				nth++;
+				break;
+			}
+		}
+	}
+	return (nth);
+}
+
+/*
+ * Socket activation: serve the listening sockets systemd passed, if any,
+ * each with the options of the group it matches. Returns how many, or -1
+ * if one of them is not a listening TCP socket.
  */
 int
-listeners_inherit(struct listeners *ls)
+listeners_inherit(struct listeners *ls, const struct config *cfg)
 {
 #ifdef HAVE_LIBSYSTEMD
 	struct evconnlistener	*lev;
@@ -172,30 +283,116 @@ listeners_inherit(struct listeners *ls)
 		evutil_make_socket_closeonexec(fd);
 		/* A negative backlog: the socket is listening already. */
 		lev = evconnlistener_new(ls->base, listen_accept_callback,
-		    ls->server, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+		    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED, -1, fd);
 		if (lev == NULL)
 			fatalx("cannot listen on systemd socket %d", fd);
-		lvec_add(&ls->cur, lev, "systemd", -1);
-		log_info("listening on %s", ls->cur.v[ls->cur.n - 1].name);
+		lvec_add(&ls->cur, ls, lev, "systemd", -1);
 	}
+	listeners_match(ls, cfg);
 	return (n);
 #else
 	(void)ls;
+	(void)cfg;
 	return (0);
 #endif
 }
 
 /*
+ * Give each inherited socket the options of the group naming its address
+ * and port; one that none names is plain. Logs each, as it now listens.
+ */
+void
+listeners_match(struct listeners *ls, const struct config *cfg)
+{
+	const struct listen_conf	*gv, *m;
+	struct listen_conf		 one;
+	struct listener			*l;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen;
+	size_t				 i, g, n;
+	char				 opts[64];
+	int				 had;
+
+	n = groups(cfg, &one, &gv);
+	for (i = 0; i < ls->cur.n; i++) {
+		l = ls->cur.v[i];
+		sslen = sizeof ss;
+		m = NULL;
+		if (getsockname(evconnlistener_get_fd(l->lev),
+		    (struct sockaddr *)&ss, &sslen) == 0) {
+			for (g = 0; g < n && m == NULL; g++) {
+				if (group_matches(&gv[g],
+				    (struct sockaddr *)&ss, l->bound_port))
+					m = &gv[g];
+			}
+		}
+		had = l->proxy;
+		listener_set(l, m);
+		listener_opts_text(l, opts, sizeof opts);
+		if (!l->logged) {
+			l->logged = 1;
+			log_info("listening on %s%s", l->name, opts);
+			evconnlistener_enable(l->lev);
+		} else if (had != l->proxy)
+			log_info("options of %s now:%s", l->name,
+			    opts[0] != '\0' ? opts : " none");
+	}
+}
+
+/* Whether group g names the address sa, bound to port, exactly. */
+static int
+group_matches(const struct listen_conf *g, const struct sockaddr *sa,
+    int port)
+{
+	struct evutil_addrinfo	*res, *ai;
+	char			 why[512];
+	size_t			 i;
+	int			 found = 0;
+
+	if (g->port != port)
+		return (0);
+	for (i = 0; i < g->naddresses && !found; i++) {
+		if (config_resolve(g->addresses[i], port, &res, why,
+		    sizeof why) == -1)
+			continue;
+		for (ai = res; ai != NULL && !found; ai = ai->ai_next)
+			found = same_addr(ai->ai_addr, sa);
+		evutil_freeaddrinfo(res);
+	}
+	return (found);
+}
+
+/* Two socket addresses of one family, the same address and port. */
+static int
+same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	const struct sockaddr_in	*a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6	*a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->sa_family != b->sa_family)
+		return (0);
+	if (a->sa_family == AF_INET)
+		return (a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr);
+	if (a->sa_family == AF_INET6)
+		return (a6->sin6_port == b6->sin6_port &&
+		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
+		    sizeof a6->sin6_addr) == 0);
+	return (0);
+}
+
+/*
  * Make the listeners match a configuration: keep those still named (by
- * configured address and port), open the new ones first, and only then
- * close the ones no longer named. If any new one cannot be bound,
- * nothing changes and -1 is returned.
+ * configured address, port and group), with the options now given them;
+ * open the new ones first, and only then close the ones no longer named.
+ * If any new one cannot be bound, nothing changes and -1 is returned.
  */
 int
 listeners_rebind(struct listeners *ls, const struct config *cfg)
 {
-	struct lvec	 made = { NULL, 0 };
-	int		*keep, rc, tries;
+	struct lvec		  made = { NULL, 0 };
+	const struct listen_conf **keep;
+	int			  rc, tries;
 
 	keep = xcalloc(ls->cur.n + 1, sizeof *keep);
 	for (tries = 1; ; tries++) {
@@ -210,37 +407,28 @@ listeners_rebind(struct listeners *ls, const struct config *cfg)
 }
 
 /*
- * Bind what cfg names and ls lacks into made, marking in keep the
- * listeners still named. Returns 0, -1 on an error (logged), or 1 when
- * the port chosen for a port-0 group turned out taken on another address
- * and the pass should be tried again.
+ * Bind what cfg names and ls lacks into made, marking in keep the group
+ * of each listener still named. Returns 0, -1 on an error (logged), or 1
+ * when the port chosen for a port-0 group turned out taken on another
+ * address and the pass should be tried again.
  */
 static int
 bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
-    int *keep, struct lvec *made)
+    const struct listen_conf **keep, struct lvec *made)
 {
-	struct bindpass	 b;
-	size_t		 i, j;
-	int		 found;
+	const struct listen_conf	*gv;
+	struct listen_conf		 one;
+	struct bindpass			 b;
+	size_t				 g, n;
 
 	memset(&b, 0, sizeof b);
 	b.ls = ls;
 	b.backlog = cfg->backlog;
-	b.cfg_port = b.port = cfg->port;
 	b.may_retry = may_retry;
-	/* A port-0 group keeps the port its kept listeners have. */
-	if (cfg->port == 0)
-		b.port = kept_port(ls, cfg);
 	memset(keep, 0, ls->cur.n * sizeof *keep);
-	for (i = 0; i < cfg->naddresses; i++) {
-		found = 0;
-		for (j = 0; j < ls->cur.n; j++) {
-			if (ls->cur.v[j].port == cfg->port &&
-			    strcmp(ls->cur.v[j].address,
-			    cfg->addresses[i]) == 0)
-				keep[j] = found = 1;
-		}
-		if (!found && bind_address(&b, cfg->addresses[i]) == -1) {
+	n = groups(cfg, &one, &gv);
+	for (g = 0; g < n; g++) {
+		if (bind_group(&b, gv, g, keep) == -1) {
 			lvec_free(&b.made);
 			return (b.retry ? 1 : -1);
 		}
@@ -249,19 +437,55 @@ bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
 	return (0);
 }
 
-/* The port a port-0 group listens on now, if cfg keeps any of it. */
+/* Bind the addresses of group g that no listener has yet. */
 static int
-kept_port(const struct listeners *ls, const struct config *cfg)
+bind_group(struct bindpass *b, const struct listen_conf *gv, size_t g,
+    const struct listen_conf **keep)
 {
-	size_t	i, j;
+	struct listeners	*ls = b->ls;
+	struct listener		*l;
+	size_t			 i, j;
+	int			 found;
+
+	b->g = &gv[g];
+	b->cfg_port = b->port = gv[g].port;
+	b->chosen = 0;
+	/* A port-0 group keeps the port its kept listeners have. */
+	if (gv[g].port == 0)
+		b->port = kept_port(ls, gv, g);
+	for (i = 0; i < gv[g].naddresses; i++) {
+		found = 0;
+		b->nth = group_nth(gv, g, i);
+		for (j = 0; j < ls->cur.n; j++) {
+			l = ls->cur.v[j];
+			if (l->port == gv[g].port && l->nth == b->nth &&
+			    strcmp(l->address, gv[g].addresses[i]) == 0) {
+				keep[j] = &gv[g];
+				found = 1;
+			}
+		}
+		if (!found && bind_address(b, gv[g].addresses[i]) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* The port port-0 group g listens on now, if it keeps any of it. */
+static int
+kept_port(const struct listeners *ls, const struct listen_conf *gv,
+    size_t g)
+{
+	const struct listener	*l;
+	size_t			 i, j;
 
 	for (i = 0; i < ls->cur.n; i++) {
-		if (ls->cur.v[i].port != 0)
+		l = ls->cur.v[i];
+		if (l->port != 0)
 			continue;
-		for (j = 0; j < cfg->naddresses; j++) {
-			if (strcmp(ls->cur.v[i].address,
-			    cfg->addresses[j]) == 0)
-				return (ls->cur.v[i].bound_port);
+		for (j = 0; j < gv[g].naddresses; j++) {
+			if (strcmp(l->address, gv[g].addresses[j]) == 0 &&
+			    l->nth == group_nth(gv, g, j))
+				return (l->bound_port);
 		}
 	}
 	return (0);
@@ -296,11 +520,13 @@ static int
 bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 {
 	struct evconnlistener	*lev;
+	struct listener		*l;
 	char			 name[ADDRSTRLEN];
 	unsigned		 flags;
 
+	/* Enabled once its callbacks have their listener: commit does. */
 	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE;
+	    LEV_OPT_REUSEABLE | LEV_OPT_DISABLED;
 	/* So that "*" can bind :: beside 0.0.0.0 on the same port. */
 	if (ai->ai_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
@@ -308,8 +534,7 @@ bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 	addr_format(ai->ai_addr, name, sizeof name);
 
 	lev = evconnlistener_new_bind(b->ls->base, listen_accept_callback,
-	    b->ls->server, flags, b->backlog, ai->ai_addr,
-	    (int)ai->ai_addrlen);
+	    NULL, flags, b->backlog, ai->ai_addr, (int)ai->ai_addrlen);
 	if (lev == NULL) {
 		if (errno == EADDRINUSE && b->chosen && b->may_retry) {
 			b->retry = 1;
@@ -318,9 +543,12 @@ bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 		log_errorx("bind %s: %s", name, strerror(errno));
 		return (-1);
 	}
-	lvec_add(&b->made, lev, address, b->cfg_port);
+	lvec_add(&b->made, b->ls, lev, address, b->cfg_port);
+	l = b->made.v[b->made.n - 1];
+	l->nth = b->nth;
+	listener_set(l, b->g);
 	if (b->port == 0) {
-		b->port = b->made.v[b->made.n - 1].bound_port;
+		b->port = l->bound_port;
 		b->chosen = 1;
 	}
 	return (0);
@@ -339,26 +567,39 @@ set_port(struct sockaddr *sa, int port)
 
 /*
  * Serve the listeners just made beside those kept, close the rest, and
- * give the kept ones a changed backlog: Linux takes a new one from
- * listen() on a socket already listening.
+ * give the kept ones their group's options (for connections from now on)
+ * and a changed backlog: Linux takes a new one from listen() on a socket
+ * already listening.
  */
 static void
-listeners_commit(struct listeners *ls, struct lvec *made, const int *keep,
-    int backlog)
+listeners_commit(struct listeners *ls, struct lvec *made,
+    const struct listen_conf **keep, int backlog)
 {
 	struct lvec	 next = *made;
 	struct listener	*l;
+	char		 opts[64];
 	size_t		 i;
+	int		 had;
 
-	for (i = 0; i < next.n; i++)
-		log_info("listening on %s", next.v[i].name);
+	for (i = 0; i < next.n; i++) {
+		listener_opts_text(next.v[i], opts, sizeof opts);
+		log_info("listening on %s%s", next.v[i]->name, opts);
+		next.v[i]->logged = 1;
+		evconnlistener_enable(next.v[i]->lev);
+	}
 	for (i = 0; i < ls->cur.n; i++) {
-		l = &ls->cur.v[i];
-		if (!keep[i]) {
+		l = ls->cur.v[i];
+		if (keep[i] == NULL) {
 			log_info("no longer listening on %s", l->name);
-			evconnlistener_free(l->lev);
-			free(l->address);
+			listener_free(l);
 			continue;
+		}
+		had = l->proxy;
+		listener_set(l, keep[i]);
+		if (had != l->proxy) {
+			listener_opts_text(l, opts, sizeof opts);
+			log_info("options of %s now:%s", l->name,
+			    opts[0] != '\0' ? opts : " none");
 		}
 		if (backlog != ls->backlog) {
 			if (listen(evconnlistener_get_fd(l->lev), backlog) == -1)
@@ -374,41 +615,87 @@ listeners_commit(struct listeners *ls, struct lvec *made, const int *keep,
 	ls->backlog = backlog;
 }
 
+/*
+ * Give a listener a group's options (none: plain), its own copy, as a
+ * reload frees the configuration they came from.
+ */
+static void
+listener_set(struct listener *l, const struct listen_conf *g)
+{
+	free(l->trusted);
+	l->trusted = NULL;
+	l->ntrusted = 0;
+	l->proxy = PROXY_NONE;
+	l->tls = 0;
+	if (g == NULL)
+		return;
+	l->proxy = g->proxy;
+	l->tls = g->tls;
+	if (g->ntrusted > 0) {
+		l->trusted = xcalloc(g->ntrusted, sizeof *l->trusted);
+		memcpy(l->trusted, g->trusted, g->ntrusted *
+		    sizeof *l->trusted);
+		l->ntrusted = g->ntrusted;
+	}
+}
+
+/* A listener's options as its log line shows them: " proxy=v2", or "". */
+static void
+listener_opts_text(const struct listener *l, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (l->proxy != PROXY_NONE)
+		snprintf(buf, len, " proxy=%s", proxy_mode_name(l->proxy));
+	if (l->tls)
+		snprintf(buf + strlen(buf), len - strlen(buf), " tls");
+}
+
 /* Record a listener, with the address and port it really has. */
 static void
-lvec_add(struct lvec *lv, struct evconnlistener *lev, const char *address,
-    int port)
+lvec_add(struct lvec *lv, struct listeners *ls, struct evconnlistener *lev,
+    const char *address, int port)
 {
-	struct listener		 l;
+	struct listener		*l;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof ss;
 
-	memset(&l, 0, sizeof l);
-	l.lev = lev;
-	l.address = xstrdup(address);
-	l.port = port;
+	l = xcalloc(1, sizeof *l);
+	l->lev = lev;
+	l->ls = ls;
+	l->address = xstrdup(address);
+	l->port = port;
 	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
 	    &sslen) == 0) {
-		addr_format((struct sockaddr *)&ss, l.name, sizeof l.name);
+		addr_format((struct sockaddr *)&ss, l->name, sizeof l->name);
 		if (ss.ss_family == AF_INET)
-			l.bound_port = ntohs(((struct sockaddr_in *)
+			l->bound_port = ntohs(((struct sockaddr_in *)
 			    (void *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
-			l.bound_port = ntohs(((struct sockaddr_in6 *)
+			l->bound_port = ntohs(((struct sockaddr_in6 *)
 			    (void *)&ss)->sin6_port);
 	} else
-		snprintf(l.name, sizeof l.name, "%s", address);
+		snprintf(l->name, sizeof l->name, "%s", address);
+	evconnlistener_set_cb(lev, listen_accept_callback, l);
 	evconnlistener_set_error_cb(lev, listen_error_callback);
-	lvec_push(lv, &l);
+	lvec_push(lv, l);
 }
 
 static void
-lvec_push(struct lvec *lv, const struct listener *l)
+lvec_push(struct lvec *lv, struct listener *l)
 {
 	lv->v = realloc(lv->v, (lv->n + 1) * sizeof *lv->v);
 	if (lv->v == NULL)
 		fatalx("out of memory");
-	lv->v[lv->n++] = *l;
+	lv->v[lv->n++] = l;
+}
+
+static void
+listener_free(struct listener *l)
+{
+	evconnlistener_free(l->lev);
+	free(l->address);
+	free(l->trusted);
+	free(l);
 }
 
 static void
@@ -416,10 +703,8 @@ lvec_free(struct lvec *lv)
 {
 	size_t	i;
 
-	for (i = 0; i < lv->n; i++) {
-		evconnlistener_free(lv->v[i].lev);
-		free(lv->v[i].address);
-	}
+	for (i = 0; i < lv->n; i++)
+		listener_free(lv->v[i]);
 	free(lv->v);
 	lv->v = NULL;
 	lv->n = 0;
