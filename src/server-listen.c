@@ -75,8 +75,6 @@ struct bindpass {
 	int			 retry;		/* the chosen port was taken */
 };
 
-static size_t	groups(const struct config *, struct listen_conf *,
-		    const struct listen_conf **);
 static int	group_nth(const struct listen_conf *, size_t, size_t);
 static int	bind_pass(struct listeners *, const struct config *, int,
 		    const struct listen_conf **, struct lvec *);
@@ -167,13 +165,10 @@ listener_opts(const struct listener *l, const struct sockaddr *sa,
 size_t
 listeners_wanted(const struct config *cfg)
 {
-	const struct listen_conf	*gv;
-	struct listen_conf		 one;
-	size_t				 i, n, sum = 0;
+	size_t	i, sum = 0;
 
-	n = groups(cfg, &one, &gv);
-	for (i = 0; i < n; i++)
-		sum += gv[i].naddresses;
+	for (i = 0; i < cfg->nlistens; i++)
+		sum += cfg->listens[i].naddresses;
 	return (sum);
 }
 
@@ -210,27 +205,6 @@ listen_error_callback(struct evconnlistener *lev, void *arg)
 
 	(void)lev;
 	server_accept_error(l->ls->server);
-}
-
-/*
- * The listener groups of a configuration: server.listen, or else the one
- * plain group that server.address and server.port make, built in one.
- */
-static size_t
-groups(const struct config *cfg, struct listen_conf *one,
-    const struct listen_conf **gv)
-{
-	if (cfg->nlistens > 0) {
-		*gv = cfg->listens;
-		return (cfg->nlistens);
-	}
-	memset(one, 0, sizeof *one);
-	one->addresses = cfg->addresses;
-	one->naddresses = cfg->naddresses;
-	one->port = cfg->port;
-	one->proxy = PROXY_NONE;
-	*gv = one;
-	return (1);
 }
 
 /*
@@ -304,16 +278,14 @@ listeners_inherit(struct listeners *ls, const struct config *cfg)
 void
 listeners_match(struct listeners *ls, const struct config *cfg)
 {
-	const struct listen_conf	*gv, *m;
-	struct listen_conf		 one;
+	const struct listen_conf	*gv = cfg->listens, *m;
 	struct listener			*l;
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen;
-	size_t				 i, g, n;
+	size_t				 i, g, n = cfg->nlistens;
 	char				 opts[64];
 	int				 had;
 
-	n = groups(cfg, &one, &gv);
 	for (i = 0; i < ls->cur.n; i++) {
 		l = ls->cur.v[i];
 		sslen = sizeof ss;
@@ -416,19 +388,16 @@ static int
 bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
     const struct listen_conf **keep, struct lvec *made)
 {
-	const struct listen_conf	*gv;
-	struct listen_conf		 one;
 	struct bindpass			 b;
-	size_t				 g, n;
+	size_t				 g;
 
 	memset(&b, 0, sizeof b);
 	b.ls = ls;
 	b.backlog = cfg->backlog;
 	b.may_retry = may_retry;
 	memset(keep, 0, ls->cur.n * sizeof *keep);
-	n = groups(cfg, &one, &gv);
-	for (g = 0; g < n; g++) {
-		if (bind_group(&b, gv, g, keep) == -1) {
+	for (g = 0; g < cfg->nlistens; g++) {
+		if (bind_group(&b, cfg->listens, g, keep) == -1) {
 			lvec_free(&b.made);
 			return (b.retry ? 1 : -1);
 		}
