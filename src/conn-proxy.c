@@ -86,6 +86,8 @@ proxy_start(struct worker *w, const struct accepted *a)
 		tv.tv_sec = PROXY_TIMEOUT_FALLBACK;
 	evtimer_add(pw->timer, &tv);
 	event_add(pw->ev, NULL);
+	log_debug("conn %llu: waiting for a PROXY header",
+	    (unsigned long long)a->id);
 	/* A balancer sends the header at once: it is often here already. */
 	proxy_read(pw);
 }
