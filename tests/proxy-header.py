@@ -79,8 +79,11 @@ def proxy_group(mode, trusted=("127.0.0.1",)):
     return {"proxy_protocol": mode, "proxy_trusted": list(trusted)}
 
 
-def ports(d):
-    """{mode: port} of the daemon's listeners, "none" for a plain one."""
+def ports(d, n=1):
+    """{mode: port} of the daemon's n listeners, "none" for a plain one,
+    once it has logged them all."""
+    harness.wait_for(lambda: len(LISTEN_RE.findall(d.log_text())) >= n, 5,
+                     "%d listening lines" % n)
     got = {}
     for m in LISTEN_RE.finditer(d.log_text()):
         got[m.group(3) or "none"] = int(m.group(1))
@@ -139,7 +142,7 @@ def test_split_one_byte_at_a_time():
 
 def test_v1_and_any():
     with Daemon(conf(proxy_group("v1"), proxy_group("any"))) as d:
-        p = ports(d)
+        p = ports(d, 2)
         check_eq(exchange(p["v1"], v1() + b"a\n"), b"0a\n", "v1")
         check_eq(exchange(p["any"], v1() + b"b\n"), b"0b\n", "any, v1")
         check_eq(exchange(p["any"], v2() + b"c\n"), b"0c\n", "any, v2")
@@ -196,7 +199,7 @@ MALFORMED = [
 def test_malformed_closed_without_reply():
     groups = [proxy_group(m) for m in ("v1", "v2", "any")]
     with Daemon(conf(*groups)) as d:
-        p = ports(d)
+        p = ports(d, 3)
         for mode, header, why in MALFORMED:
             mark = d.mark()
             s = connect(p[mode])
@@ -276,7 +279,7 @@ def test_health_checks_counted_not_logged():
 
 def test_plain_listener_beside_a_proxy_one():
     with Daemon(conf({}, proxy_group("v2"))) as d:
-        p = ports(d)
+        p = ports(d, 2)
         check(p.get("none") and p.get("v2") and p["none"] != p["v2"],
               "two listeners: %r" % p)
         check_eq(exchange(p["none"], b"a\n"), b"0a\n", "plain")

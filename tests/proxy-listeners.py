@@ -78,6 +78,8 @@ def test_reload_adds_and_removes_a_proxy_group():
 
 def test_two_port0_groups_on_one_address_keep_their_ports():
     with Daemon(conf([(0, "v2"), (0, "any"), (0, "none")])) as d:
+        harness.wait_for(lambda: len(listeners(d.log_text())) == 3, 5,
+                         "three listening lines")
         before = listeners(d.log_text())
         check_eq(len(set(p for p, _ in before)), 3, "three ports: %r" % before)
         mark = d.mark()
