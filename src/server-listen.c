@@ -2,9 +2,8 @@
  * server-listen.c - the listening sockets: every address of each listener
  * group bound (with port 0, all of a group's on the one port the kernel
  * chose for its first), with the group's options (PROXY, trusted
- * sources); systemd's sockets taken over and matched to groups; and the
- * set brought in line with a reloaded configuration, backlog and options
- * included.
+ * sources); and the set brought in line with a reloaded configuration, backlog and options
+ * included. systemd's sockets are server-activate.c's.
  *
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
@@ -23,43 +22,12 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#ifdef HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "seqechod.h"
+#include "listen.h"
 #include "proxy.h"
 
 /* Times a port-0 group is bound afresh when its chosen port is taken. */
 #define PORT0_TRIES		8
-
-struct listener {
-	struct evconnlistener	*lev;
-	struct listeners	*ls;
-	char			*address;	/* as configured */
-	int			 port;		/* as configured */
-	int			 nth;		/* of the groups naming both */
-	int			 bound_port;	/* what the kernel gave */
-	char			 name[ADDRSTRLEN];
-	int			 proxy;		/* the group's options */
-	struct addr_prefix	*trusted;
-	size_t			 ntrusted;
-	int			 tls;
-	int			 logged;	/* its listening line is out */
-};
-
-/* Pointers, as each listener's own is its callbacks' argument. */
-struct lvec {
-	struct listener		**v;
-	size_t			  n;
-};
-
-struct listeners {
-	struct lvec		 cur;
-	struct event_base	*base;
-	struct server		*server;
-	int			 backlog;	/* what the listeners use */
-};
 
 /* One pass at binding the addresses a configuration adds. */
 struct bindpass {
@@ -86,19 +54,11 @@ static int	bind_one(struct bindpass *, struct evutil_addrinfo *,
 static int	kept_port(const struct listeners *, const struct listen_conf *,
 		    size_t);
 static void	set_port(struct sockaddr *, int);
-static int	same_addr(const struct sockaddr *, const struct sockaddr *);
-static int	group_matches(const struct listen_conf *,
-		    const struct sockaddr *, int);
 static void	listeners_commit(struct listeners *, struct lvec *,
 		    const struct listen_conf **, int);
-static void	lvec_add(struct lvec *, struct listeners *,
-		    struct evconnlistener *, const char *, int);
-static void	listener_set(struct listener *, const struct listen_conf *);
 static void	listener_opts(const struct listener *, const struct sockaddr *,
 		    struct listen_opts *);
-static void	listener_opts_text(const struct listener *, char *, size_t);
 static void	lvec_push(struct lvec *, struct listener *);
-static void	lvec_free(struct lvec *);
 static void	listener_free(struct listener *);
 static void	listen_accept_callback(struct evconnlistener *,
 		    evutil_socket_t, struct sockaddr *, int, void *);
@@ -229,128 +189,6 @@ group_nth(const struct listen_conf *gv, size_t g, size_t a)
 		}
 	}
 	return (nth);
-}
-
-/*
- * Socket activation: serve the listening sockets systemd passed, if any,
- * each with the options of the group it matches. Returns how many, or -1
- * if one of them is not a listening TCP socket.
- */
-int
-listeners_inherit(struct listeners *ls, const struct config *cfg)
-{
-#ifdef HAVE_LIBSYSTEMD
-	struct evconnlistener	*lev;
-	int			 n, i, fd;
-
-	if ((n = sd_listen_fds(1)) <= 0)
-		return (0);
-	for (i = 0; i < n; i++) {
-		fd = SD_LISTEN_FDS_START + i;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-			log_errorx("systemd socket %d is not a listening "
-			    "stream socket", fd);
-			lvec_free(&ls->cur);
-			return (-1);
-		}
-		evutil_make_socket_nonblocking(fd);
-		evutil_make_socket_closeonexec(fd);
-		/* A negative backlog: the socket is listening already. */
-		lev = evconnlistener_new(ls->base, listen_accept_callback,
-		    NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED, -1, fd);
-		if (lev == NULL)
-			fatalx("cannot listen on systemd socket %d", fd);
-		lvec_add(&ls->cur, ls, lev, "systemd", -1);
-	}
-	listeners_match(ls, cfg);
-	return (n);
-#else
-	(void)ls;
-	(void)cfg;
-	return (0);
-#endif
-}
-
-/*
- * Give each inherited socket the options of the group naming its address
- * and port; one that none names is plain. Logs each, as it now listens.
- */
-void
-listeners_match(struct listeners *ls, const struct config *cfg)
-{
-	const struct listen_conf	*gv = cfg->listens, *m;
-	struct listener			*l;
-	struct sockaddr_storage		 ss;
-	socklen_t			 sslen;
-	size_t				 i, g, n = cfg->nlistens;
-	char				 opts[64];
-	int				 had;
-
-	for (i = 0; i < ls->cur.n; i++) {
-		l = ls->cur.v[i];
-		sslen = sizeof ss;
-		m = NULL;
-		if (getsockname(evconnlistener_get_fd(l->lev),
-		    (struct sockaddr *)&ss, &sslen) == 0) {
-			for (g = 0; g < n && m == NULL; g++) {
-				if (group_matches(&gv[g],
-				    (struct sockaddr *)&ss, l->bound_port))
-					m = &gv[g];
-			}
-		}
-		had = l->proxy;
-		listener_set(l, m);
-		listener_opts_text(l, opts, sizeof opts);
-		if (!l->logged) {
-			l->logged = 1;
-			log_info("listening on %s%s", l->name, opts);
-			evconnlistener_enable(l->lev);
-		} else if (had != l->proxy)
-			log_info("options of %s now:%s", l->name,
-			    opts[0] != '\0' ? opts : " none");
-	}
-}
-
-/* Whether group g names the address sa, bound to port, exactly. */
-static int
-group_matches(const struct listen_conf *g, const struct sockaddr *sa,
-    int port)
-{
-	struct evutil_addrinfo	*res, *ai;
-	char			 why[512];
-	size_t			 i;
-	int			 found = 0;
-
-	if (g->port != port)
-		return (0);
-	for (i = 0; i < g->naddresses && !found; i++) {
-		if (config_resolve(g->addresses[i], port, &res, why,
-		    sizeof why) == -1)
-			continue;
-		for (ai = res; ai != NULL && !found; ai = ai->ai_next)
-			found = same_addr(ai->ai_addr, sa);
-		evutil_freeaddrinfo(res);
-	}
-	return (found);
-}
-
-/* Two socket addresses of one family, the same address and port. */
-static int
-same_addr(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in	*a4 = (const void *)a, *b4 = (const void *)b;
-	const struct sockaddr_in6	*a6 = (const void *)a, *b6 = (const void *)b;
-
-	if (a->sa_family != b->sa_family)
-		return (0);
-	if (a->sa_family == AF_INET)
-		return (a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr);
-	if (a->sa_family == AF_INET6)
-		return (a6->sin6_port == b6->sin6_port &&
-		    memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof a6->sin6_addr) == 0);
-	return (0);
 }
 
 /*
@@ -588,7 +426,7 @@ listeners_commit(struct listeners *ls, struct lvec *made,
  * Give a listener a group's options (none: plain), its own copy, as a
  * reload frees the configuration they came from.
  */
-static void
+void
 listener_set(struct listener *l, const struct listen_conf *g)
 {
 	free(l->trusted);
@@ -609,7 +447,7 @@ listener_set(struct listener *l, const struct listen_conf *g)
 }
 
 /* A listener's options as its log line shows them: " proxy=v2", or "". */
-static void
+void
 listener_opts_text(const struct listener *l, char *buf, size_t len)
 {
 	buf[0] = '\0';
@@ -620,7 +458,7 @@ listener_opts_text(const struct listener *l, char *buf, size_t len)
 }
 
 /* Record a listener, with the address and port it really has. */
-static void
+void
 lvec_add(struct lvec *lv, struct listeners *ls, struct evconnlistener *lev,
     const char *address, int port)
 {
@@ -667,7 +505,7 @@ listener_free(struct listener *l)
 	free(l);
 }
 
-static void
+void
 lvec_free(struct lvec *lv)
 {
 	size_t	i;
