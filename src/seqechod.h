@@ -132,7 +132,8 @@ void		 server_accept_error(struct server *);
 struct listeners *listeners_new(struct event_base *, struct server *);
 int		 listeners_inherit(struct listeners *, const struct config *);
 void		 listeners_match(struct listeners *, const struct config *);
-int		 listeners_rebind(struct listeners *, const struct config *);
+int		 listeners_rebind(struct listeners *, const struct config *,
+		    int);
 size_t		 listeners_count(const struct listeners *);
 int		 listeners_fd(const struct listeners *, size_t);
 void		 listeners_opts(const struct listeners *, size_t,

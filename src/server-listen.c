@@ -45,7 +45,7 @@ struct bindpass {
 
 static int	group_nth(const struct listen_conf *, size_t, size_t);
 static int	bind_pass(struct listeners *, const struct config *, int,
-		    const struct listen_conf **, struct lvec *);
+		    int, const struct listen_conf **, struct lvec *);
 static int	bind_group(struct bindpass *, const struct listen_conf *,
 		    size_t, const struct listen_conf **);
 static int	bind_address(struct bindpass *, const char *);
@@ -55,7 +55,8 @@ static int	kept_port(const struct listeners *, const struct listen_conf *,
 		    size_t);
 static void	set_port(struct sockaddr *, int);
 static void	listeners_commit(struct listeners *, struct lvec *,
-		    const struct listen_conf **, int);
+		    const struct listen_conf **, int, int);
+static void	lvec_truncate(struct lvec *, size_t);
 static void	listener_opts(const struct listener *, const struct sockaddr *,
 		    struct listen_opts *);
 static void	lvec_push(struct lvec *, struct listener *);
@@ -195,10 +196,12 @@ group_nth(const struct listen_conf *gv, size_t g, size_t a)
  * Make the listeners match a configuration: keep those still named (by
  * configured address, port and group), with the options now given them;
  * open the new ones first, and only then close the ones no longer named.
- * If any new one cannot be bound, nothing changes and -1 is returned.
+ * If a group cannot be bound, -1 is returned, and no listener is closed:
+ * with partial the other groups still apply (a reload), without it
+ * nothing changes (startup, which then exits).
  */
 int
-listeners_rebind(struct listeners *ls, const struct config *cfg)
+listeners_rebind(struct listeners *ls, const struct config *cfg, int partial)
 {
 	struct lvec		  made = { NULL, 0 };
 	const struct listen_conf **keep;
@@ -206,28 +209,31 @@ listeners_rebind(struct listeners *ls, const struct config *cfg)
 
 	keep = xcalloc(ls->cur.n + 1, sizeof *keep);
 	for (tries = 1; ; tries++) {
-		rc = bind_pass(ls, cfg, tries < PORT0_TRIES, keep, &made);
+		rc = bind_pass(ls, cfg, tries < PORT0_TRIES, partial, keep,
+		    &made);
 		if (rc != 1)
 			break;
 	}
-	if (rc == 0)
-		listeners_commit(ls, &made, keep, cfg->backlog);
+	if (rc == 0 || partial)
+		listeners_commit(ls, &made, keep, cfg->backlog, rc != 0);
 	free(keep);
 	return (rc);
 }
 
 /*
  * Bind what cfg names and ls lacks into made, marking in keep the group
- * of each listener still named. Returns 0, -1 on an error (logged), or 1
- * when the port chosen for a port-0 group turned out taken on another
- * address and the pass should be tried again.
+ * of each listener still named. Returns 0, -1 on an error (logged: with
+ * partial, made still holds the groups that bound), or 1 when the port
+ * chosen for a port-0 group turned out taken on another address and the
+ * pass should be tried again.
  */
 static int
 bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
-    const struct listen_conf **keep, struct lvec *made)
+    int partial, const struct listen_conf **keep, struct lvec *made)
 {
 	struct bindpass			 b;
-	size_t				 g;
+	size_t				 g, from;
+	int				 rc = 0;
 
 	memset(&b, 0, sizeof b);
 	b.ls = ls;
@@ -235,13 +241,18 @@ bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
 	b.may_retry = may_retry;
 	memset(keep, 0, ls->cur.n * sizeof *keep);
 	for (g = 0; g < cfg->nlistens; g++) {
-		if (bind_group(&b, cfg->listens, g, keep) == -1) {
+		from = b.made.n;
+		if (bind_group(&b, cfg->listens, g, keep) == 0)
+			continue;
+		if (b.retry || !partial) {
 			lvec_free(&b.made);
 			return (b.retry ? 1 : -1);
 		}
+		lvec_truncate(&b.made, from);	/* none of this group */
+		rc = -1;
 	}
 	*made = b.made;
-	return (0);
+	return (rc);
 }
 
 /* Bind the addresses of group g that no listener has yet. */
@@ -373,14 +384,15 @@ set_port(struct sockaddr *sa, int port)
 }
 
 /*
- * Serve the listeners just made beside those kept, close the rest, and
- * give the kept ones their group's options (for connections from now on)
- * and a changed backlog: Linux takes a new one from listen() on a socket
- * already listening.
+ * Serve the listeners just made beside those kept, close the rest (unless
+ * keep_all: a group failed, whose old listeners may be the ones serving),
+ * and give the kept ones their group's options (for connections from now
+ * on) and a changed backlog: Linux takes a new one from listen() on a
+ * socket already listening.
  */
 static void
 listeners_commit(struct listeners *ls, struct lvec *made,
-    const struct listen_conf **keep, int backlog)
+    const struct listen_conf **keep, int backlog, int keep_all)
 {
 	struct lvec	 next = *made;
 	struct listener	*l;
@@ -396,13 +408,14 @@ listeners_commit(struct listeners *ls, struct lvec *made,
 	}
 	for (i = 0; i < ls->cur.n; i++) {
 		l = ls->cur.v[i];
-		if (keep[i] == NULL) {
+		if (keep[i] == NULL && !keep_all) {
 			log_info("no longer listening on %s", l->name);
 			listener_free(l);
 			continue;
 		}
 		had = l->proxy;
-		listener_set(l, keep[i]);
+		if (keep[i] != NULL)
+			listener_set(l, keep[i]);
 		if (had != l->proxy) {
 			listener_opts_text(l, opts, sizeof opts);
 			log_info("options of %s now:%s", l->name,
@@ -503,6 +516,14 @@ listener_free(struct listener *l)
 	free(l->address);
 	free(l->trusted);
 	free(l);
+}
+
+/* Close the listeners of lv from the n-th on. */
+static void
+lvec_truncate(struct lvec *lv, size_t n)
+{
+	while (lv->n > n)
+		listener_free(lv->v[--lv->n]);
 }
 
 void

@@ -173,7 +173,7 @@ server_listen(struct server *s)
 		return (-1);
 	s->activated = n > 0;
 	/* From no listeners, a rebind binds every address or none. */
-	if (!s->activated && listeners_rebind(s->listeners, s->cfg) == -1)
+	if (!s->activated && listeners_rebind(s->listeners, s->cfg, 0) == -1)
 		return (-1);
 	if ((held = fd_count()) == -1)
 		held = 3 + 1 + (s->nworkers + 1) * FD_PER_BASE +
@@ -230,7 +230,8 @@ server_reload(struct server *s)
 	keep = s->activated;
 	if (keep)
 		listeners_match(s->listeners, &new);
-	if (!keep && listeners_rebind(s->listeners, &new) == -1) {
+	/* Any that cannot be bound is logged; the others still apply. */
+	if (!keep && listeners_rebind(s->listeners, &new, 1) == -1) {
 		log_warnx("keeping the listeners of the running configuration");
 		keep = 1;
 	}

@@ -23,7 +23,7 @@ from harness import Daemon, Raw, check, check_eq, connect, expect_closed, \
 
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 CLIENT = ("203.0.113.7", 5555)
-LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)( proxy=(\w+))?\n")
+LISTEN_RE = re.compile(r"info: listening on 127\.0\.0\.1:(\d+)( proxy=(\w+))?\n")
 
 
 def crc32c(data):

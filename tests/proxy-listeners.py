@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """proxy-listeners: server.listen's groups as listeners. A reload binds a
-new PROXY group and closes a removed one without cutting a connection;
+new PROXY group and closes a removed one without cutting a connection,
+and one group that cannot be bound does not stop the others (nor close
+a listener, until a reload binds whole);
 two port-0 groups on one address each keep a port of their own; sockets
 handed over by socket activation take the options of the group naming
 their address and port (the others are plain); a connection over
@@ -23,7 +25,7 @@ from harness import Daemon, Raw, check, check_eq, connect, read_lines, \
     recv_until_eof, server_conf
 
 HEADER = b"PROXY TCP4 198.51.100.9 127.0.0.1 4444 1234\r\n"
-LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)( proxy=(\w+))?\n")
+LISTEN_RE = re.compile(r"info: listening on 127\.0\.0\.1:(\d+)( proxy=(\w+))?\n")
 
 
 def conf(groups, **settings):
@@ -74,6 +76,37 @@ def test_reload_adds_and_removes_a_proxy_group():
         old.sendall(b"d\n")
         check_eq(read_lines(old, 1), [b"1d"], "open connection kept")
         old.close()
+
+
+def test_unbindable_group_the_rest_applies():
+    busy = socket.socket()
+    busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    taken = busy.getsockname()[1]
+    try:
+        with Daemon(conf([(harness.free_port(), "none")])) as d:
+            plain = d.port
+            mark = d.mark()
+            d.reload(conf([(taken, "none"), (0, "v1")], separator="="))
+            d.wait_log(r"bind 127\.0\.0\.1:%d: Address already in use"
+                       % taken, since=mark)
+            d.wait_log(r"keeping the listeners", since=mark)
+            added = listeners(d.log_text()[mark:])
+            check_eq([m for _, m in added], ["v1"], "the group that bound")
+            check_eq(exchange(added[0][0], HEADER + b"a\n"), b"0=a\n",
+                     "the new v1 listener")
+            check_eq(exchange(plain, b"b\n"), b"0=b\n",
+                     "the old listener, kept")
+            # Once the file binds whole, what it no longer names closes.
+            mark = d.mark()
+            d.reload(conf([(0, "v1")]))
+            d.wait_log(r"no longer listening on 127\.0\.0\.1:%d\n" % plain,
+                       since=mark)
+            check(not listeners(d.log_text()[mark:]), "v1 rebound")
+            check_eq(exchange(added[0][0], HEADER + b"c\n"), b"0c\n", "v1")
+    finally:
+        busy.close()
 
 
 def test_two_port0_groups_on_one_address_keep_their_ports():
