@@ -69,6 +69,16 @@ struct config {
 	char		 *client_address;
 	int		  client_port;
 	int		  connect_timeout;
+	int		  client_proxy;	/* PROXY_NONE, _V1 or _V2: --proxy */
+};
+
+/* A problem config_check_listeners found with one listener's address. */
+struct listen_problem {
+	size_t		 group;		/* the listener */
+	size_t		 address;	/* its address at fault */
+	long		 other_group;	/* the one it collides with, or -1 */
+	long		 other_address;
+	const char	*why;
 };
 
 /* config.c */
@@ -82,6 +92,11 @@ int		 config_parse_int(const char *, int, int);
 double		 config_parse_real(const char *, double, double);
 int		 config_parse_port(const char *);
 
+/* conflisten.c */
+void		 config_effective_listeners(struct config *);
+int		 config_parse_prefix(const char *, struct addr_prefix *,
+		    char *, size_t);
+
 /* confcheck.c */
 struct evutil_addrinfo;
 int		 config_resolve(const char *, int, struct evutil_addrinfo **,
@@ -93,6 +108,8 @@ int		 config_check_addresses(char *const *, size_t,
 		    void (*)(void *, size_t, long, const char *), void *);
 int		 config_addr_overlap(const struct sockaddr *,
 		    const struct sockaddr *);
+int		 config_check_listeners(const struct listen_conf *, size_t,
+		    void (*)(void *, const struct listen_problem *), void *);
 
 /* util.c */
 void		*xmalloc(size_t);
