@@ -1,7 +1,7 @@
 /*
- * conflisten.c - server.listen: its groups parsed and checked, the
- * proxy_trusted prefixes, and the one listener that server.address and
- * server.port make when there is no list.
+ * conflisten.c - server.listen: its groups parsed and checked, and the
+ * one listener that server.address and server.port make when there is no
+ * list.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <sys/socket.h>
@@ -50,56 +50,6 @@ conflisten_proxy_mode(const char *s)
 			return ((int)i);
 	}
 	return (-1);
-}
-
-/*
- * "ADDRESS" or "ADDRESS/BITS", IPv4 or IPv6, into *p with the bits past
- * the prefix cleared; 0, or -1 and why. No names: a list of who may claim
- * any source address must not depend on DNS.
- */
-int
-config_parse_prefix(const char *s, struct addr_prefix *p, char *why,
-    size_t whylen)
-{
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	long		 bits;
-	int		 max, i;
-
-	memset(p, 0, sizeof *p);
-	if (*s == '\0') {
-		snprintf(why, whylen, "must not be empty");
-		return (-1);
-	}
-	if (strlen(s) >= sizeof buf) {
-		snprintf(why, whylen, "%s: not an address or prefix", s);
-		return (-1);
-	}
-	strcpy(buf, s);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
-		p->family = AF_INET6;
-	else {
-		snprintf(why, whylen, "%s: not an address or prefix", s);
-		return (-1);
-	}
-	max = p->family == AF_INET ? 32 : 128;
-	p->bits = max;
-	if (slash != NULL) {
-		bits = strtol(slash + 1, &end, 10);
-		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
-		    bits < 0 || bits > max) {
-			snprintf(why, whylen, "%s: prefix length must be "
-			    "0..%d", s, max);
-			return (-1);
-		}
-		p->bits = (int)bits;
-	}
-	for (i = p->bits; i < max; i++)
-		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-	return (0);
 }
 
 /*

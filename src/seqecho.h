@@ -94,8 +94,6 @@ int		 config_parse_port(const char *);
 
 /* conflisten.c */
 void		 config_effective_listeners(struct config *);
-int		 config_parse_prefix(const char *, struct addr_prefix *,
-		    char *, size_t);
 
 /* confcheck.c */
 struct evutil_addrinfo;
@@ -110,6 +108,8 @@ int		 config_addr_overlap(const struct sockaddr *,
 		    const struct sockaddr *);
 int		 config_check_listeners(const struct listen_conf *, size_t,
 		    void (*)(void *, const struct listen_problem *), void *);
+int		 config_parse_prefix(const char *, struct addr_prefix *,
+		    char *, size_t);
 
 /* util.c */
 void		*xmalloc(size_t);
