@@ -605,6 +605,16 @@ config_get_strings(struct loader *ld, config_setting_t *s, const char *name,
 		    "must be a string or a list of strings");
 		return (-1);
 	}
+	/* Each is said in messages, which are one line each. */
+	for (i = 0; i < n; i++) {
+		if (strchr(type == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(s) :
+		    config_setting_get_string_elem(s, i), '\n') != NULL) {
+			config_error(ld, line, name,
+			    "must not contain a newline");
+			return (-1);
+		}
+	}
 	if (n == 0 && !empty_ok) {
 		config_error(ld, line, name, "must name at least one address");
 		return (-1);

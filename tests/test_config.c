@@ -1126,6 +1126,14 @@ test_listen_errors(void **state)
 		    "of seqechod" },
 		{ "server:\n{\n  listen = (\n    { tls = 1; }\n  );\n};\n",
 		    "4: tls: must be true or false" },
+		/* Messages are one line, and each names its string. */
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
+		    "      proxy_trusted = [ \"::1\", \"::1\n\" ]; }\n  );\n};\n",
+		    "5: proxy_trusted: must not contain a newline" },
+		{ "server:\n{\n  listen = (\n    { address = \"a\nb\"; }\n"
+		    "  );\n};\n", "4: address: must not contain a newline" },
+		{ "server:\n{\n  address = [ \"::1\",\n    \"\n\" ];\n};\n",
+		    "3: address: must not contain a newline" },
 		/* A bad group does not hide the setting after the list. */
 		{ "server:\n{\n  listen = (\n    { tls = 1; }\n  );\n"
 		    "  max_line = 0;\n};\n", "6: max_line: must be 1..1048576" },
