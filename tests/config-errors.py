@@ -307,6 +307,13 @@ def test_t_good_files():
              '  { port = 0; }, { proxy_protocol = "v1";'
              ' proxy_trusted = "127.0.0.0/8"; } )'))),
         ("listen empty", server_conf(listen=Raw("()"))),
+        # seqecho.conf(5)'s example behind HAProxy.
+        ("listen behind HAProxy",
+         "server:\n{\n  listen = (\n"
+         '    { address = "127.0.0.1"; port = 1234; },\n'
+         '    { address = "127.0.0.1"; port = 1235; proxy_protocol = "v2";\n'
+         '      proxy_trusted = [ "127.0.0.1" ]; }\n'
+         "  );\n  proxy_timeout = 3;\n};\n"),
         ("client proxy_protocol",
          'client:\n{\n  proxy_protocol = "v1";\n};\n'),
     ]
