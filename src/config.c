@@ -501,9 +501,9 @@ config_setting(struct loader *ld, struct config *cfg,
 		ld->listen_errors = conflisten_parse(ld, s, cfg);
 		return;
 	case KIND_CLIENT_PROXY:
-		if (type != CONFIG_TYPE_STRING ||
-		    (i = conflisten_proxy_mode(config_setting_get_string(s))) ==
-		    -1 || i == PROXY_ANY) {
+		i = type == CONFIG_TYPE_STRING ?
+		    proxy_mode_parse(config_setting_get_string(s)) : -1;
+		if (i == -1 || i == PROXY_ANY) {
 			config_error(ld, line, st->name,
 			    "must be \"none\", \"v1\" or \"v2\"");
 			return;

@@ -36,23 +36,6 @@ static int	 listen_address_line(config_setting_t *, size_t, size_t);
 static void	 listen_copy(struct listen_conf *, const struct listen_conf *);
 
 /*
- * The proxy_protocol names, in the order of PROXY_NONE.. PROXY_ANY; -1
- * when unknown. (proxy_mode_parse in proxy.c says the same.)
- */
-int
-conflisten_proxy_mode(const char *s)
-{
-	static const char *const names[] = { "none", "v1", "v2", "any" };
-	size_t	i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(s, names[i]) == 0)
-			return ((int)i);
-	}
-	return (-1);
-}
-
-/*
  * server.listen: a list of groups, each one listener, into cfg (an empty
  * list is as if none were given). Returns how many errors it found.
  */
@@ -153,9 +136,9 @@ listen_member(struct loader *ld, config_setting_t *m, struct listen_conf *l,
 		if (config_get_int(ld, m, name, 0, 65535, &l->port) == -1)
 			*bad = 1;
 	} else if (strcmp(name, "proxy_protocol") == 0) {
-		if (config_setting_type(m) != CONFIG_TYPE_STRING ||
-		    (mode = conflisten_proxy_mode(config_setting_get_string(m)))
-		    == -1) {
+		mode = config_setting_type(m) == CONFIG_TYPE_STRING ?
+		    proxy_mode_parse(config_setting_get_string(m)) : -1;
+		if (mode == -1) {
 			config_error(ld, line, name, "must be \"none\", \"v1\", "
 			    "\"v2\" or \"any\"");
 			*bad = 1;
