@@ -1,8 +1,8 @@
 /*
  * confcheck.c - what is checked of a configuration besides its syntax:
  * paths taken from the file's directory, the server's addresses (of one
- * listener, or of all) resolved and compared as binding them would, and
- * the prefixes of proxy_trusted.
+ * listener, or of all) resolved and compared as binding them would, the
+ * prefixes of proxy_trusted, and the command line's numbers and address.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <sys/socket.h>
@@ -187,6 +187,45 @@ config_parse_prefix(const char *s, struct addr_prefix *p, char *why,
 	for (i = p->bits; i < max; i++)
 		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
 	return (0);
+}
+
+/* A number from the command line, min..max (min >= 0), or -1. */
+int
+config_parse_int(const char *s, int min, int max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return (-1);
+	return ((int)v);
+}
+
+/*
+ * A number from the command line, fractions allowed, more than min and at
+ * most max; else -1 (so min must not be below -1).
+ */
+double
+config_parse_real(const char *s, double min, double max)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
+	    !(v <= max))
+		return (-1);
+	return (v);
+}
+
+/* A port from the command line: 0..65535, or -1. */
+int
+config_parse_port(const char *s)
+{
+	return (config_parse_int(s, 0, 65535));
 }
 
 /* An address that can be bound (what -a gives); 0, or -1 and why. */

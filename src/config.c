@@ -185,45 +185,6 @@ config_add_address(struct config *cfg, const char *address)
 	cfg->addresses[cfg->naddresses++] = xstrdup(address);
 }
 
-/* A number from the command line, min..max (min >= 0), or -1. */
-int
-config_parse_int(const char *s, int min, int max)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return (-1);
-	return ((int)v);
-}
-
-/*
- * A number from the command line, fractions allowed, more than min and at
- * most max; else -1 (so min must not be below -1).
- */
-double
-config_parse_real(const char *s, double min, double max)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
-	    !(v <= max))
-		return (-1);
-	return (v);
-}
-
-/* A port from the command line: 0..65535, or -1. */
-int
-config_parse_port(const char *s)
-{
-	return (config_parse_int(s, 0, 65535));
-}
-
 /*
  * Load path over what cfg holds (the defaults, say). A missing file is not
  * an error when optional is set (the default path). Every error is logged

@@ -88,9 +88,6 @@ int		 config_load_server(struct config *, const char *, int);
 void		 config_free(struct config *);
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
-int		 config_parse_int(const char *, int, int);
-double		 config_parse_real(const char *, double, double);
-int		 config_parse_port(const char *);
 
 /* conflisten.c */
 void		 config_effective_listeners(struct config *);
@@ -101,6 +98,9 @@ int		 config_resolve(const char *, int, struct evutil_addrinfo **,
 		    char *, size_t);
 char		*config_path_relative(const char *, const char *);
 char		*config_path_absolute(const char *);
+int		 config_parse_int(const char *, int, int);
+double		 config_parse_real(const char *, double, double);
+int		 config_parse_port(const char *);
 int		 config_check_address(const char *, char *, size_t);
 int		 config_check_addresses(char *const *, size_t,
 		    void (*)(void *, size_t, long, const char *), void *);
