@@ -1,7 +1,8 @@
 /*
  * confcheck.c - what is checked of a configuration besides its syntax:
- * paths taken from the file's directory, and the server's addresses (of
- * one listener, or of all) resolved and compared as binding them would.
+ * paths taken from the file's directory, the server's addresses (of one
+ * listener, or of all) resolved and compared as binding them would, the
+ * prefixes of proxy_trusted, and the command line's numbers and address.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ struct group_check {
 	void		(*report)(void *, const struct listen_problem *);
 	void		 *arg;
 	size_t		  group;
+	char		 *said;		/* per address: reported already */
 };
 
 static int	addr_is_any(const struct sockaddr *);
@@ -37,7 +39,7 @@ static int	resolve_append(const char *, size_t, struct resolved **,
 static void	group_problem(void *, size_t, long, const char *);
 static int	cross_check(const struct listen_conf *, size_t,
 		    struct resolved *const *, const size_t *,
-		    void (*)(void *, const struct listen_problem *), void *);
+		    const struct group_check *);
 static const struct resolved *overlap_find(const struct resolved *, size_t,
 		    const struct resolved *);
 static void	overlap_report(char *const *, size_t, const struct resolved *,
@@ -135,6 +137,95 @@ config_resolve(const char *address, int port, struct evutil_addrinfo **res,
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * "ADDRESS" or "ADDRESS/BITS", IPv4 or IPv6, into *p with the bits past
+ * the prefix cleared; 0, or -1 and why. No names: a list of who may claim
+ * any source address must not depend on DNS.
+ */
+int
+config_parse_prefix(const char *s, struct addr_prefix *p, char *why,
+    size_t whylen)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	long		 bits;
+	int		 max, i;
+
+	memset(p, 0, sizeof *p);
+	if (*s == '\0') {
+		snprintf(why, whylen, "must not be empty");
+		return (-1);
+	}
+	if (strlen(s) >= sizeof buf) {
+		snprintf(why, whylen, "%s: not an address or prefix", s);
+		return (-1);
+	}
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
+		p->family = AF_INET6;
+	else {
+		snprintf(why, whylen, "%s: not an address or prefix", s);
+		return (-1);
+	}
+	max = p->family == AF_INET ? 32 : 128;
+	p->bits = max;
+	if (slash != NULL) {
+		bits = strtol(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    bits < 0 || bits > max) {
+			snprintf(why, whylen, "%s: prefix length must be "
+			    "0..%d", s, max);
+			return (-1);
+		}
+		p->bits = (int)bits;
+	}
+	for (i = p->bits; i < max; i++)
+		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return (0);
+}
+
+/* A number from the command line, min..max (min >= 0), or -1. */
+int
+config_parse_int(const char *s, int min, int max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
+		return (-1);
+	return ((int)v);
+}
+
+/*
+ * A number from the command line, fractions allowed, more than min and at
+ * most max; else -1 (so min must not be below -1).
+ */
+double
+config_parse_real(const char *s, double min, double max)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
+	    !(v <= max))
+		return (-1);
+	return (v);
+}
+
+/* A port from the command line: 0..65535, or -1. */
+int
+config_parse_port(const char *s)
+{
+	return (config_parse_int(s, 0, 65535));
 }
 
 /* An address that can be bound (what -a gives); 0, or -1 and why. */
@@ -286,7 +377,7 @@ int
 config_check_listeners(const struct listen_conf *l, size_t n,
     void (*report)(void *, const struct listen_problem *), void *arg)
 {
-	struct group_check	  gc = { report, arg, 0 };
+	struct group_check	  gc = { report, arg, 0, NULL };
 	struct resolved		**r;
 	size_t			 *nr, g, i;
 	char			  why[512];
@@ -296,13 +387,15 @@ config_check_listeners(const struct listen_conf *l, size_t n,
 	nr = xcalloc(n > 0 ? n : 1, sizeof *nr);
 	for (g = 0; g < n; g++) {
 		gc.group = g;
+		gc.said = xcalloc(l[g].naddresses + 1, 1);
 		problems += config_check_addresses(l[g].addresses,
 		    l[g].naddresses, group_problem, &gc);
 		/* What does not resolve was said just now. */
 		for (i = 0; i < l[g].naddresses; i++)
 			resolve_append(l[g].addresses[i], i, &r[g], &nr[g],
 			    why, sizeof why);
-		problems += cross_check(l, g, r, nr, report, arg);
+		problems += cross_check(l, g, r, nr, &gc);
+		free(gc.said);
 	}
 	for (g = 0; g < n; g++)
 		free(r[g]);
@@ -323,14 +416,17 @@ group_problem(void *arg, size_t i, long other, const char *why)
 	p.other_group = other >= 0 ? (long)gc->group : -1;
 	p.other_address = other;
 	p.why = why;
+	gc->said[i] = 1;
 	gc->report(gc->arg, &p);
 }
 
-/* Each address of group g against the earlier groups on its port. */
+/*
+ * Each address of group g against the earlier groups on its port, but
+ * those already found wrong within the group.
+ */
 static int
 cross_check(const struct listen_conf *l, size_t g, struct resolved *const *r,
-    const size_t *nr, void (*report)(void *, const struct listen_problem *),
-    void *arg)
+    const size_t *nr, const struct group_check *gc)
 {
 	struct listen_problem	 p;
 	const struct resolved	*early;
@@ -342,7 +438,7 @@ cross_check(const struct listen_conf *l, size_t g, struct resolved *const *r,
 
 	for (j = 0, said = -1; j < nr[g] && l[g].port != 0; j++) {
 		/* The first collision of an address is enough to say. */
-		if ((long)r[g][j].index == said)
+		if ((long)r[g][j].index == said || gc->said[r[g][j].index])
 			continue;
 		for (h = 0, early = NULL; h < g && early == NULL; h++) {
 			if (l[h].port == l[g].port)
@@ -364,7 +460,7 @@ cross_check(const struct listen_conf *l, size_t g, struct resolved *const *r,
 		p.other_group = (long)h;
 		p.other_address = (long)early->index;
 		p.why = why;
-		report(arg, &p);
+		gc->report(gc->arg, &p);
 		problems++;
 		said = (long)p.address;
 	}

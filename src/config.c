@@ -185,45 +185,6 @@ config_add_address(struct config *cfg, const char *address)
 	cfg->addresses[cfg->naddresses++] = xstrdup(address);
 }
 
-/* A number from the command line, min..max (min >= 0), or -1. */
-int
-config_parse_int(const char *s, int min, int max)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return (-1);
-	return ((int)v);
-}
-
-/*
- * A number from the command line, fractions allowed, more than min and at
- * most max; else -1 (so min must not be below -1).
- */
-double
-config_parse_real(const char *s, double min, double max)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
-	    !(v <= max))
-		return (-1);
-	return (v);
-}
-
-/* A port from the command line: 0..65535, or -1. */
-int
-config_parse_port(const char *s)
-{
-	return (config_parse_int(s, 0, 65535));
-}
-
 /*
  * Load path over what cfg holds (the defaults, say). A missing file is not
  * an error when optional is set (the default path). Every error is logged
@@ -501,9 +462,9 @@ config_setting(struct loader *ld, struct config *cfg,
 		ld->listen_errors = conflisten_parse(ld, s, cfg);
 		return;
 	case KIND_CLIENT_PROXY:
-		if (type != CONFIG_TYPE_STRING ||
-		    (i = conflisten_proxy_mode(config_setting_get_string(s))) ==
-		    -1 || i == PROXY_ANY) {
+		i = type == CONFIG_TYPE_STRING ?
+		    proxy_mode_parse(config_setting_get_string(s)) : -1;
+		if (i == -1 || i == PROXY_ANY) {
 			config_error(ld, line, st->name,
 			    "must be \"none\", \"v1\" or \"v2\"");
 			return;
@@ -604,6 +565,16 @@ config_get_strings(struct loader *ld, config_setting_t *s, const char *name,
 		config_error(ld, line, name,
 		    "must be a string or a list of strings");
 		return (-1);
+	}
+	/* Each is said in messages, which are one line each. */
+	for (i = 0; i < n; i++) {
+		if (strchr(type == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(s) :
+		    config_setting_get_string_elem(s, i), '\n') != NULL) {
+			config_error(ld, line, name,
+			    "must not contain a newline");
+			return (-1);
+		}
 	}
 	if (n == 0 && !empty_ok) {
 		config_error(ld, line, name, "must name at least one address");

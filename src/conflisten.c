@@ -1,7 +1,7 @@
 /*
- * conflisten.c - server.listen: its groups parsed and checked, the
- * proxy_trusted prefixes, and the one listener that server.address and
- * server.port make when there is no list.
+ * conflisten.c - server.listen: its groups parsed and checked, and the
+ * one listener that server.address and server.port make when there is no
+ * list.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include <sys/socket.h>
@@ -34,73 +34,6 @@ static int	 listen_trusted(struct loader *, config_setting_t *,
 static void	 listen_problem(void *, const struct listen_problem *);
 static int	 listen_address_line(config_setting_t *, size_t, size_t);
 static void	 listen_copy(struct listen_conf *, const struct listen_conf *);
-
-/*
- * The proxy_protocol names, in the order of PROXY_NONE.. PROXY_ANY; -1
- * when unknown. (proxy_mode_parse in proxy.c says the same.)
- */
-int
-conflisten_proxy_mode(const char *s)
-{
-	static const char *const names[] = { "none", "v1", "v2", "any" };
-	size_t	i;
-
-	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(s, names[i]) == 0)
-			return ((int)i);
-	}
-	return (-1);
-}
-
-/*
- * "ADDRESS" or "ADDRESS/BITS", IPv4 or IPv6, into *p with the bits past
- * the prefix cleared; 0, or -1 and why. No names: a list of who may claim
- * any source address must not depend on DNS.
- */
-int
-config_parse_prefix(const char *s, struct addr_prefix *p, char *why,
-    size_t whylen)
-{
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
-	long		 bits;
-	int		 max, i;
-
-	memset(p, 0, sizeof *p);
-	if (*s == '\0') {
-		snprintf(why, whylen, "must not be empty");
-		return (-1);
-	}
-	if (strlen(s) >= sizeof buf) {
-		snprintf(why, whylen, "%s: not an address or prefix", s);
-		return (-1);
-	}
-	strcpy(buf, s);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
-		p->family = AF_INET6;
-	else {
-		snprintf(why, whylen, "%s: not an address or prefix", s);
-		return (-1);
-	}
-	max = p->family == AF_INET ? 32 : 128;
-	p->bits = max;
-	if (slash != NULL) {
-		bits = strtol(slash + 1, &end, 10);
-		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
-		    bits < 0 || bits > max) {
-			snprintf(why, whylen, "%s: prefix length must be "
-			    "0..%d", s, max);
-			return (-1);
-		}
-		p->bits = (int)bits;
-	}
-	for (i = p->bits; i < max; i++)
-		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-	return (0);
-}
 
 /*
  * server.listen: a list of groups, each one listener, into cfg (an empty
@@ -203,9 +136,9 @@ listen_member(struct loader *ld, config_setting_t *m, struct listen_conf *l,
 		if (config_get_int(ld, m, name, 0, 65535, &l->port) == -1)
 			*bad = 1;
 	} else if (strcmp(name, "proxy_protocol") == 0) {
-		if (config_setting_type(m) != CONFIG_TYPE_STRING ||
-		    (mode = conflisten_proxy_mode(config_setting_get_string(m)))
-		    == -1) {
+		mode = config_setting_type(m) == CONFIG_TYPE_STRING ?
+		    proxy_mode_parse(config_setting_get_string(m)) : -1;
+		if (mode == -1) {
 			config_error(ld, line, name, "must be \"none\", \"v1\", "
 			    "\"v2\" or \"any\"");
 			*bad = 1;

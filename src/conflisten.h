@@ -30,6 +30,5 @@ void		 conflisten_check(struct loader *, config_setting_t *,
 		    const struct config *);
 void		 conflisten_copy(struct config *, const struct config *);
 void		 conflisten_free(struct listen_conf *, size_t);
-int		 conflisten_proxy_mode(const char *);
 
 #endif

@@ -88,14 +88,9 @@ int		 config_load_server(struct config *, const char *, int);
 void		 config_free(struct config *);
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
-int		 config_parse_int(const char *, int, int);
-double		 config_parse_real(const char *, double, double);
-int		 config_parse_port(const char *);
 
 /* conflisten.c */
 void		 config_effective_listeners(struct config *);
-int		 config_parse_prefix(const char *, struct addr_prefix *,
-		    char *, size_t);
 
 /* confcheck.c */
 struct evutil_addrinfo;
@@ -103,6 +98,9 @@ int		 config_resolve(const char *, int, struct evutil_addrinfo **,
 		    char *, size_t);
 char		*config_path_relative(const char *, const char *);
 char		*config_path_absolute(const char *);
+int		 config_parse_int(const char *, int, int);
+double		 config_parse_real(const char *, double, double);
+int		 config_parse_port(const char *);
 int		 config_check_address(const char *, char *, size_t);
 int		 config_check_addresses(char *const *, size_t,
 		    void (*)(void *, size_t, long, const char *), void *);
@@ -110,6 +108,8 @@ int		 config_addr_overlap(const struct sockaddr *,
 		    const struct sockaddr *);
 int		 config_check_listeners(const struct listen_conf *, size_t,
 		    void (*)(void *, const struct listen_problem *), void *);
+int		 config_parse_prefix(const char *, struct addr_prefix *,
+		    char *, size_t);
 
 /* util.c */
 void		*xmalloc(size_t);
