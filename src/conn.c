@@ -86,9 +86,6 @@ conn_new(struct worker *worker, const struct accepted *a)
 	/* A balancer's health check sends nothing: wait for a byte. */
 	if (!(c->flags & CONN_PROXIED) || a->npre > 0)
 		conn_log_open(c);
-	else
-		log_debug("conn %llu open peer=%s%s",
-		    (unsigned long long)c->id, c->peer, c->via);
 
 	/* Replies are small and must not wait for Nagle. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
