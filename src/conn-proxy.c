@@ -25,9 +25,6 @@
 #include "seqechod.h"
 #include "proxy.h"
 
-/* Seconds for a header when the configuration gives none. */
-#define PROXY_TIMEOUT_FALLBACK	3
-
 struct proxy_wait {
 	LIST_ENTRY(proxy_wait)	 entry;
 	struct worker		*worker;
@@ -81,9 +78,7 @@ proxy_start(struct worker *w, const struct accepted *a)
 	if (pw->ev == NULL || pw->timer == NULL)
 		fatalx("cannot create PROXY events");
 	LIST_INSERT_HEAD(worker_proxies(w), pw, entry);
-	/* Zero is not a setting: a header is never waited for forever. */
-	if (tv.tv_sec <= 0)
-		tv.tv_sec = PROXY_TIMEOUT_FALLBACK;
+	/* proxy_timeout is at least 1: a header is never waited for forever. */
 	evtimer_add(pw->timer, &tv);
 	event_add(pw->ev, NULL);
 	log_debug("conn %llu: waiting for a PROXY header",
@@ -255,8 +250,7 @@ proxy_timer_callback(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snprintf(why, sizeof why, "no whole header within %ds",
-	    pw->a.params.proxy_timeout > 0 ? pw->a.params.proxy_timeout :
-	    PROXY_TIMEOUT_FALLBACK);
+	    pw->a.params.proxy_timeout);
 	proxy_fail(pw, 1, why);
 }
 
