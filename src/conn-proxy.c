@@ -173,22 +173,29 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h, size_t used)
 	log_debug("conn %llu: PROXY v%d header of %zu bytes%s",
 	    (unsigned long long)a.id, h->version, used,
 	    h->local ? ", local" : "");
-	event_del(pw->ev);
-	event_del(pw->timer);
+	/* The connection's bufferevent takes the descriptor over. */
 	LIST_REMOVE(pw, entry);
-	conn_new(pw->worker, &a);	/* copies a.pre before returning */
 	event_free(pw->ev);
 	event_free(pw->timer);
+	conn_new(pw->worker, &a);	/* copies a.pre before returning */
 	free(pw);
 }
 
-/* The header did not come whole and valid: close without a reply. */
+/*
+ * The header did not come whole and valid: close without a reply. The
+ * events go first: once closed, the descriptor's number may be another
+ * thread's new socket already.
+ */
 static void
 proxy_fail(struct proxy_wait *pw, int server_first, const char *why)
 {
-	proxy_reject(pw->worker, &pw->a, &pw->started, server_first, why);
-	pw->a.fd = -1;		/* closed */
+	struct worker	*w = pw->worker;
+	struct accepted	 a = pw->a;
+	struct timeval	 started = pw->started;
+
+	pw->a.fd = -1;		/* closed by proxy_reject */
 	proxy_release(pw);
+	proxy_reject(w, &a, &started, server_first, why);
 }
 
 /*
