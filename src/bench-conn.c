@@ -30,6 +30,7 @@
 
 #include "seqecho.h"
 #include "bench.h"
+#include "proxy.h"
 
 /* A churn slot whose connect failed waits this long before the next. */
 #define CHURN_PAUSE_MS		10
@@ -39,6 +40,7 @@
 static int	conn_socket(struct bench_conn *);
 static void	conn_connect_failed(struct bench_conn *, int);
 static void	conn_connected(struct bench_conn *, short);
+static int	conn_send_proxy(struct bench_conn *);
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_churn_cb(evutil_socket_t, short, void *);
@@ -197,6 +199,8 @@ conn_connected(struct bench_conn *c, short what)
 	else if ((mode != MODE_CHURN || (what & EV_READ)) &&
 	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
 		error = errno;
+	if (error == 0 && t->b->proxy != PROXY_NONE)
+		error = conn_send_proxy(c);
 	if (error != 0) {
 		bench_conn_close(c);
 		conn_connect_failed(c, error);
@@ -235,6 +239,37 @@ conn_connected(struct bench_conn *c, short what)
 		bench_thread_setup_next(t);
 		break;
 	}
+}
+
+/*
+ * Send the PROXY header naming this connection's ends, before its first
+ * message; 0, or the errno. A fresh socket's send buffer is empty, so the
+ * header goes whole; churn's message and bye follow at once, and
+ * MSG_MORE lets them leave in its segment.
+ */
+static int
+conn_send_proxy(struct bench_conn *c)
+{
+	struct bench		*b = c->t->b;
+	struct sockaddr_storage	 src;
+	socklen_t		 len = sizeof src;
+	uint8_t			 hdr[PROXY_V1_MAX];
+	size_t			 n;
+	ssize_t			 w;
+
+	if (getsockname(c->fd, (struct sockaddr *)&src, &len) == -1)
+		return (errno);
+	n = proxy_build(b->proxy, (struct sockaddr *)&src,
+	    (struct sockaddr *)&b->target, hdr, sizeof hdr);
+	if (n == 0)
+		return (EAFNOSUPPORT);
+	do {
+		w = send(c->fd, hdr, n, MSG_NOSIGNAL |
+		    (b->mode == MODE_CHURN ? MSG_MORE : 0));
+	} while (w == -1 && errno == EINTR);
+	if (w == -1)
+		return (errno);
+	return ((size_t)w == n ? 0 : EMSGSIZE);
 }
 
 /* Readable (level-triggered): one read per wake-up, as fair as epoll. */

@@ -36,6 +36,7 @@
 
 #include "seqecho.h"
 #include "bench.h"
+#include "proxy.h"
 
 #define BENCH_CONNS		50		/* default -n */
 #define BENCH_CONNS_MAX		1000000
@@ -58,6 +59,7 @@ struct bench_args {
 	int		 set_r;
 	int		 churn;
 	int		 idle;
+	int		 proxy;		/* --proxy; -1: the config's */
 };
 
 static void	usage(FILE *, int) __attribute__((noreturn));
@@ -88,7 +90,7 @@ static const char usage_text[] =
     "[-d seconds | -m messages]\n"
     "                     [-T threads] [-R rate] [--churn | --idle] "
     "[--json] [-qV]\n"
-    "                     [-c file] [host [port]]\n";
+    "                     [--proxy v1|v2] [-c file] [host [port]]\n";
 
 /* Print the synopsis and exit. */
 static void
@@ -154,6 +156,7 @@ bench_getopt(struct bench *b, struct bench_args *a, int argc, char **argv)
 		{ "churn",	no_argument,	NULL,	'C' },
 		{ "idle",	no_argument,	NULL,	'I' },
 		{ "json",	no_argument,	NULL,	'J' },
+		{ "proxy",	required_argument, NULL, 'X' },
 		{ "help",	no_argument,	NULL,	'h' },
 		{ "version",	no_argument,	NULL,	'V' },
 		{ NULL,		0,		NULL,	0 }
@@ -207,6 +210,14 @@ bench_getopt(struct bench *b, struct bench_args *a, int argc, char **argv)
 		case 'J':
 			b->json = 1;
 			break;
+		case 'X':
+			a->proxy = proxy_mode_parse(optarg);
+			if (a->proxy != PROXY_V1 && a->proxy != PROXY_V2) {
+				fprintf(stderr, "seqecho-bench: --proxy %s: "
+				    "must be v1 or v2\n", optarg);
+				usage(stderr, 1);
+			}
+			break;
 		default:
 			usage(stderr, 1);
 		}
@@ -222,6 +233,7 @@ bench_options(struct bench *b, struct bench_args *a, int argc, char **argv)
 	b->size = BENCH_SIZE;
 	b->threads = 1;
 	b->mode = MODE_CLOSED;
+	a->proxy = -1;
 	bench_getopt(b, a, argc, argv);
 	argc -= optind;
 	argv += optind;
@@ -277,6 +289,7 @@ bench_configure(struct bench *b, const struct bench_args *a)
 	snprintf(portbuf, sizeof portbuf, "%d", port);
 	b->connect_timeout.tv_sec = cfg.connect_timeout;
 	b->separator = xstrdup(cfg.separator);
+	b->proxy = a->proxy != -1 ? a->proxy : cfg.client_proxy;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(b);

@@ -175,6 +175,7 @@ struct bench {
 	socklen_t		 target_len;
 	char			 target_name[ADDRSTRLEN];
 	int			 spread_sources;
+	int			 proxy;		/* PROXY_NONE, _V1, _V2 */
 	struct timeval		 connect_timeout;
 	char			*separator;
 	struct check		 check;

@@ -33,12 +33,14 @@
 
 #include "seqecho.h"
 #include "client.h"
+#include "proxy.h"
 
 static void	 client_base_new(struct client *);
 static int	 client_resolve(struct client *);
 static void	 client_connect_next(struct client *);
 static void	 client_connect_callback(evutil_socket_t, short, void *);
 static void	 client_connected(struct client *, int);
+static void	 client_send_proxy(struct client *);
 static void	 client_stdout_nonblock(struct client *);
 static void	 client_stdout_restore_at_exit(int, void *);
 static void	 client_last_word(struct client *);
@@ -221,6 +223,22 @@ client_connect_callback(evutil_socket_t fd, short what, void *arg)
 	client_connected(c, fd);
 }
 
+/* Queue the PROXY header naming this connection's own two ends. */
+static void
+client_send_proxy(struct client *c)
+{
+	uint8_t	hdr[PROXY_V1_MAX];
+	size_t	n;
+
+	n = proxy_build(c->proxy, (struct sockaddr *)&c->local_sa,
+	    (struct sockaddr *)&c->peer_sa, hdr, sizeof hdr);
+	if (n == 0)
+		fatalx("%s: cannot build a PROXY header for this connection",
+		    c->peer);
+	if (bufferevent_write(c->sock, hdr, n) == -1)
+		fatalx("cannot queue the PROXY header");
+}
+
 /* Set up the three bufferevents and start copying. */
 static void
 client_connected(struct client *c, int fd)
@@ -237,10 +255,9 @@ client_connected(struct client *c, int fd)
 	if (c->sock == NULL || c->in == NULL || c->out == NULL)
 		fatalx("cannot create bufferevents");
 	client_stdout_nonblock(c);
-	client_relay_start(c);
 
 	c->state = STATE_RUNNING;
-	if (c->verbose) {
+	if (c->verbose || c->proxy != PROXY_NONE) {
 		len = sizeof c->local_sa;
 		if (getsockname(fd, (struct sockaddr *)&c->local_sa,
 		    &len) == -1)
@@ -250,6 +267,10 @@ client_connected(struct client *c, int fd)
 		    &len) == -1)
 			c->peer_sa.ss_family = AF_UNSPEC;
 	}
+	/* The header goes first, ahead of anything the relay queues. */
+	if (c->proxy != PROXY_NONE)
+		client_send_proxy(c);
+	client_relay_start(c);
 	client_narrate(c, "connected");
 	if (c->interactive && !c->quiet) {
 		fprintf(stderr, "connected to %s\n", c->peer);

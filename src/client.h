@@ -75,6 +75,7 @@ struct client {
 	int			 quiet;
 	int			 verbose;
 	int			 interactive;	/* stdin is a terminal */
+	int			 proxy;		/* --proxy: PROXY_NONE, _V1, _V2 */
 
 	struct evutil_addrinfo	*ai;
 	struct evutil_addrinfo	*ai_next;

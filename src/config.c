@@ -23,6 +23,8 @@
 #include <libconfig.h>
 
 #include "confscan.h"
+#include "conflisten.h"
+#include "proxy.h"
 #include "seqecho.h"
 
 enum setting_kind {
@@ -31,7 +33,9 @@ enum setting_kind {
 	KIND_PATH,		/* a string; relative to the file's directory */
 	KIND_ADDRESSES,
 	KIND_FRAMING,
-	KIND_LOG_LEVEL
+	KIND_LOG_LEVEL,
+	KIND_LISTEN,		/* server.listen: conflisten.c */
+	KIND_CLIENT_PROXY
 };
 
 struct setting {
@@ -59,10 +63,14 @@ static const struct setting settings[] = {
 	{ "server", "workers", KIND_INT, 0, 256, FIELD(workers) },
 	{ "server", "log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level) },
 	{ "server", "pidfile", KIND_PATH, 0, PATH_MAX, FIELD(pidfile) },
+	{ "server", "listen", KIND_LISTEN, 0, 0, FIELD(listens) },
+	{ "server", "proxy_timeout", KIND_INT, 1, 3600, FIELD(proxy_timeout) },
 	{ "client", "address", KIND_STRING, 1, 255, FIELD(client_address) },
 	{ "client", "port", KIND_INT, 1, 65535, FIELD(client_port) },
 	{ "client", "connect_timeout", KIND_INT, 1, 3600,
 	    FIELD(connect_timeout) },
+	{ "client", "proxy_protocol", KIND_CLIENT_PROXY, 0, 0,
+	    FIELD(client_proxy) },
 };
 #define NSETTINGS	(sizeof settings / sizeof settings[0])
 
@@ -75,13 +83,13 @@ struct loader {
 	size_t		 noverflows;
 	int		*address_lines;	/* of the server addresses it set */
 	size_t		 naddress_lines;
+	config_setting_t *listen;	/* server.listen, when set */
+	int		 listen_errors;	/* in it */
 };
 
 static int	 config_load_file(struct config *, const char *, int, int);
 static int	 config_slurp(struct loader *);
 static void	 config_copy(struct config *, const struct config *);
-static void	 config_error(struct loader *, int, const char *, const char *,
-		     ...) __attribute__((format(printf, 4, 5)));
 static void	 config_syntax_error(struct loader *, config_t *);
 static const struct setting *setting_find(const char *, const char *);
 static void	 config_group(struct loader *, struct config *,
@@ -117,19 +125,20 @@ config_defaults(struct config *cfg)
 	cfg->client_address = xstrdup(SEQECHO_ADDRESS);
 	cfg->client_port = SEQECHO_PORT;
 	cfg->connect_timeout = 5;	/* seconds */
+	cfg->client_proxy = PROXY_NONE;
+	cfg->proxy_timeout = 3;		/* seconds */
+	cfg->listens = NULL;		/* none: address and port serve */
+	cfg->nlistens = 0;
 }
 
 void
 config_free(struct config *cfg)
 {
-	size_t	i;
-
-	for (i = 0; i < cfg->naddresses; i++)
-		free(cfg->addresses[i]);
-	free(cfg->addresses);
+	config_strings_free(cfg->addresses, cfg->naddresses);
 	free(cfg->separator);
 	free(cfg->pidfile);
 	free(cfg->client_address);
+	conflisten_free(cfg->listens, cfg->nlistens);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -146,6 +155,7 @@ config_copy(struct config *dst, const struct config *src)
 	dst->separator = xstrdup(src->separator);
 	dst->pidfile = xstrdup(src->pidfile);
 	dst->client_address = xstrdup(src->client_address);
+	conflisten_copy(dst, src);
 }
 
 static void
@@ -159,11 +169,7 @@ config_set_string(char **field, const char *value)
 void
 config_set_address(struct config *cfg, const char *address)
 {
-	size_t	i;
-
-	for (i = 0; i < cfg->naddresses; i++)
-		free(cfg->addresses[i]);
-	free(cfg->addresses);
+	config_strings_free(cfg->addresses, cfg->naddresses);
 	cfg->addresses = NULL;
 	cfg->naddresses = 0;
 	config_add_address(cfg, address);
@@ -177,45 +183,6 @@ config_add_address(struct config *cfg, const char *address)
 	if (cfg->addresses == NULL)
 		fatalx("out of memory");
 	cfg->addresses[cfg->naddresses++] = xstrdup(address);
-}
-
-/* A number from the command line, min..max (min >= 0), or -1. */
-int
-config_parse_int(const char *s, int min, int max)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return (-1);
-	return ((int)v);
-}
-
-/*
- * A number from the command line, fractions allowed, more than min and at
- * most max; else -1 (so min must not be below -1).
- */
-double
-config_parse_real(const char *s, double min, double max)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !(v > min) ||
-	    !(v <= max))
-		return (-1);
-	return (v);
-}
-
-/* A port from the command line: 0..65535, or -1. */
-int
-config_parse_port(const char *s)
-{
-	return (config_parse_int(s, 0, 65535));
 }
 
 /*
@@ -273,7 +240,11 @@ config_load_file(struct config *cfg, const char *path, int optional,
 	root = config_root_setting(&lc);
 	for (i = 0; (group = config_setting_get_elem(root, i)) != NULL; i++)
 		config_group(&ld, &new, group);
-	if (ld.listeners && ld.naddress_lines == new.naddresses)
+	/* Check the addresses that will be bound, and only those. */
+	if (ld.listeners && new.nlistens > 0) {
+		if (ld.listen != NULL && ld.listen_errors == 0)
+			conflisten_check(&ld, ld.listen, &new);
+	} else if (ld.listeners && ld.naddress_lines == new.naddresses)
 		config_check_addresses(new.addresses, new.naddresses,
 		    config_address_problem, &ld);
 
@@ -343,7 +314,8 @@ fail:
 	return (-1);
 }
 
-static void
+/* Say what is wrong where, as FILE:LINE: SETTING: what, and count it. */
+void
 config_error(struct loader *ld, int line, const char *name,
     const char *fmt, ...)
 {
@@ -434,24 +406,12 @@ config_setting(struct loader *ld, struct config *cfg,
 	void			*field = (char *)cfg + st->offset;
 	const char		*str;
 	char			*path;
-	long long		 v;
 	int			 type = config_setting_type(s), line, i;
 
 	line = config_setting_source_line(s);
 	switch (st->kind) {
 	case KIND_INT:
-		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-			config_error(ld, line, st->name, "must be an integer");
-			return;
-		}
-		v = config_setting_get_int64(s);
-		if (v < st->min || v > st->max ||
-		    overflowed(ld, line, st->name)) {
-			config_error(ld, line, st->name, "must be %lld..%lld",
-			    st->min, st->max);
-			return;
-		}
-		*(int *)field = (int)v;
+		config_get_int(ld, s, st->name, st->min, st->max, field);
 		return;
 	case KIND_STRING:
 		if (config_string(ld, st, s, &str) == 0)
@@ -497,7 +457,46 @@ config_setting(struct loader *ld, struct config *cfg,
 	case KIND_ADDRESSES:
 		config_addresses(ld, cfg, s);
 		return;
+	case KIND_LISTEN:
+		ld->listen = s;
+		ld->listen_errors = conflisten_parse(ld, s, cfg);
+		return;
+	case KIND_CLIENT_PROXY:
+		i = type == CONFIG_TYPE_STRING ?
+		    proxy_mode_parse(config_setting_get_string(s)) : -1;
+		if (i == -1 || i == PROXY_ANY) {
+			config_error(ld, line, st->name,
+			    "must be \"none\", \"v1\" or \"v2\"");
+			return;
+		}
+		cfg->client_proxy = i;
+		return;
 	}
+}
+
+/*
+ * An integer setting, min..max, into *out; 0, or -1 having said why. A
+ * number libconfig wrapped is out of range whatever it became.
+ */
+int
+config_get_int(struct loader *ld, config_setting_t *s, const char *name,
+    long long min, long long max, int *out)
+{
+	long long	v;
+	int		type = config_setting_type(s);
+	int		line = config_setting_source_line(s);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		config_error(ld, line, name, "must be an integer");
+		return (-1);
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max || overflowed(ld, line, name)) {
+		config_error(ld, line, name, "must be %lld..%lld", min, max);
+		return (-1);
+	}
+	*out = (int)v;
+	return (0);
 }
 
 /* A string setting within its length and without a newline; 0 or -1. */
@@ -529,42 +528,76 @@ config_string(struct loader *ld, const struct setting *st,
 static void
 config_addresses(struct loader *ld, struct config *cfg, config_setting_t *s)
 {
-	config_setting_t	*elem;
-	const char		*str;
-	int			 type = config_setting_type(s), i, n;
-	int			 line = config_setting_source_line(s);
+	char	**addresses;
+	size_t	  n;
 
-	if (type == CONFIG_TYPE_STRING) {
-		config_set_address(cfg, config_setting_get_string(s));
-		config_address_lines(ld, s, line);
+	if (config_get_strings(ld, s, "address", 0, &addresses, &n) == -1)
 		return;
+	config_strings_free(cfg->addresses, cfg->naddresses);
+	cfg->addresses = addresses;
+	cfg->naddresses = n;
+	config_address_lines(ld, s, config_setting_source_line(s));
+}
+
+/*
+ * A string or a list of strings (an address setting), copied into *out;
+ * 0, or -1 having said why. An empty list is an error unless allowed.
+ */
+int
+config_get_strings(struct loader *ld, config_setting_t *s, const char *name,
+    int empty_ok, char ***out, size_t *nout)
+{
+	int	type = config_setting_type(s), i, n;
+	int	line = config_setting_source_line(s);
+
+	if (type == CONFIG_TYPE_STRING)
+		n = 1;
+	else if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST)
+		n = config_setting_length(s);
+	else
+		n = -1;
+	for (i = 0; type != CONFIG_TYPE_STRING && i < n; i++) {
+		if (config_setting_type(config_setting_get_elem(s, i)) !=
+		    CONFIG_TYPE_STRING)
+			n = -1;
 	}
-	if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-		config_error(ld, line, "address",
+	if (n == -1) {
+		config_error(ld, line, name,
 		    "must be a string or a list of strings");
-		return;
+		return (-1);
 	}
-	if ((n = config_setting_length(s)) == 0) {
-		config_error(ld, line, "address",
-		    "must name at least one address");
-		return;
-	}
+	/* Each is said in messages, which are one line each. */
 	for (i = 0; i < n; i++) {
-		elem = config_setting_get_elem(s, i);
-		if (config_setting_type(elem) != CONFIG_TYPE_STRING) {
-			config_error(ld, line, "address",
-			    "must be a string or a list of strings");
-			return;
+		if (strchr(type == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(s) :
+		    config_setting_get_string_elem(s, i), '\n') != NULL) {
+			config_error(ld, line, name,
+			    "must not contain a newline");
+			return (-1);
 		}
 	}
-	for (i = 0; i < n; i++) {
-		str = config_setting_get_string_elem(s, i);
-		if (i == 0)
-			config_set_address(cfg, str);
-		else
-			config_add_address(cfg, str);
+	if (n == 0 && !empty_ok) {
+		config_error(ld, line, name, "must name at least one address");
+		return (-1);
 	}
-	config_address_lines(ld, s, line);
+	*out = xcalloc(n > 0 ? (size_t)n : 1, sizeof **out);
+	*nout = (size_t)n;
+	if (type == CONFIG_TYPE_STRING)
+		(*out)[0] = xstrdup(config_setting_get_string(s));
+	for (i = 0; type != CONFIG_TYPE_STRING && i < n; i++)
+		(*out)[i] = xstrdup(config_setting_get_string_elem(s, i));
+	return (0);
+}
+
+/* Free a list of strings. */
+void
+config_strings_free(char **strings, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(strings[i]);
+	free(strings);
 }
 
 /* Note the line of each address, for the checks of the daemon's load. */

@@ -34,6 +34,8 @@ conn_read_callback(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (!(c->flags & CONN_OPEN_LOGGED) && evbuffer_get_length(in) > 0)
+		conn_log_open(c);
 	conn_read_more(c);
 	conn_process(c, 0);
 }

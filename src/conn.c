@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@
 
 static const char *reason_names[REASON_COUNT] = {
 	"bye", "eof", "timeout", "too-long", "full", "reset", "error",
-	"shutdown"
+	"shutdown", "proxy"
 };
 
 static void	conn_write_callback(struct bufferevent *, void *);
@@ -37,6 +38,8 @@ static void	conn_timer_callback(evutil_socket_t, short, void *);
 static int	conn_idle_due(struct conn *, const struct timeval *,
 		    struct timeval *);
 static void	conn_flushed(struct conn *);
+static int	conn_health_check(const struct conn *);
+static void	conn_count_close(struct conn *);
 
 const char *
 conn_reason_name(enum conn_reason reason)
@@ -65,6 +68,12 @@ conn_new(struct worker *worker, const struct accepted *a)
 	    a->params.separator);
 	addr_format((const struct sockaddr *)&a->peer, c->peer,
 	    sizeof c->peer);
+	if (a->has_via) {
+		c->flags |= CONN_PROXIED;
+		snprintf(c->via, sizeof c->via, " via=");
+		addr_format((const struct sockaddr *)&a->via, c->via + 5,
+		    sizeof c->via - 5);
+	}
 	event_base_gettimeofday_cached(base, &c->started);
 	c->last_message = c->started;
 
@@ -74,8 +83,9 @@ conn_new(struct worker *worker, const struct accepted *a)
 		c->flags |= CONN_COUNTED;
 		STAT_ADD(c->stats->conns_now, 1);
 	}
-	log_info("conn %llu open peer=%s", (unsigned long long)c->id,
-	    c->peer);
+	/* A balancer's health check sends nothing: wait for a byte. */
+	if (!(c->flags & CONN_PROXIED) || a->npre > 0)
+		conn_log_open(c);
 
 	/* Replies are small and must not wait for Nagle. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -104,6 +114,22 @@ conn_new(struct worker *worker, const struct accepted *a)
 		return;
 	}
 	conn_arm_timer(c, c->idle_timeout);
+	/* What came with the PROXY header goes to the framer first. */
+	if (a->npre > 0) {
+		evbuffer_add(bufferevent_get_input(c->bev), a->pre, a->npre);
+		conn_process(c, 0);
+	}
+}
+
+/* The connection's open line at info, once. */
+void
+conn_log_open(struct conn *c)
+{
+	if (c->flags & CONN_OPEN_LOGGED)
+		return;
+	c->flags |= CONN_OPEN_LOGGED;
+	log_info("conn %llu open peer=%s%s", (unsigned long long)c->id,
+	    c->peer, c->via);
 }
 
 /* Change state; the one place that does, so the debug log shows each. */
@@ -377,20 +403,24 @@ conn_free(struct conn *c, enum conn_reason reason)
 		c->flags |= CONN_SERVER_FIRST;
 	event_base_gettimeofday_cached(worker_base(c->worker), &now);
 	timersub(&now, &c->started, &took);
-	log_info("conn %llu closed peer=%s messages=%llu in=%llu out=%llu "
-	    "duration=%ld.%03lds first=%s reason=%s",
-	    (unsigned long long)c->id, c->peer,
-	    (unsigned long long)c->messages, (unsigned long long)c->bytes_in,
-	    (unsigned long long)c->bytes_out, (long)took.tv_sec,
-	    (long)took.tv_usec / 1000,
-	    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
-	    reason_names[c->reason]);
-
-	STAT_ADD(c->stats->reasons[c->reason], 1);
-	if (c->flags & CONN_SERVER_FIRST)
-		STAT_ADD(c->stats->server_first, 1);
-	else
-		STAT_ADD(c->stats->client_first, 1);
+	if (conn_health_check(c)) {
+		log_debug("conn %llu closed peer=%s%s duration=%ld.%03lds "
+		    "health check", (unsigned long long)c->id, c->peer,
+		    c->via, (long)took.tv_sec, (long)took.tv_usec / 1000);
+		STAT_ADD(c->stats->proxy_health_checks, 1);
+	} else {
+		conn_log_open(c);
+		log_info("conn %llu closed peer=%s%s messages=%llu in=%llu "
+		    "out=%llu duration=%ld.%03lds first=%s reason=%s",
+		    (unsigned long long)c->id, c->peer, c->via,
+		    (unsigned long long)c->messages,
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out, (long)took.tv_sec,
+		    (long)took.tv_usec / 1000,
+		    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
+		    reason_names[c->reason]);
+		conn_count_close(c);
+	}
 	if (counted)
 		STAT_ADD(c->stats->conns_now, -1);
 
@@ -403,6 +433,29 @@ conn_free(struct conn *c, enum conn_reason reason)
 		close(c->fd);
 	worker_conn_closed(c->worker, counted);
 	free(c);
+}
+
+/*
+ * A balancer's health check: a PROXY header, then the end of the stream
+ * (FIN or RST) with not a byte sent. Not an error, and not a client.
+ */
+static int
+conn_health_check(const struct conn *c)
+{
+	return ((c->flags & CONN_PROXIED) && (c->flags & CONN_PEER_EOF) &&
+	    c->bytes_in == 0 && c->messages == 0 &&
+	    (c->reason == REASON_EOF || c->reason == REASON_RESET));
+}
+
+/* Count a client's close by its reason and by who closed first. */
+static void
+conn_count_close(struct conn *c)
+{
+	STAT_ADD(c->stats->reasons[c->reason], 1);
+	if (c->flags & CONN_SERVER_FIRST)
+		STAT_ADD(c->stats->server_first, 1);
+	else
+		STAT_ADD(c->stats->client_first, 1);
 }
 
 /*

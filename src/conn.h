@@ -25,6 +25,8 @@ enum conn_state {
 #define CONN_SERVER_FIRST	0x4	/* our FIN went before the peer's */
 #define CONN_COUNTED		0x8	/* counts against max_connections */
 #define CONN_DRAINING		0x10	/* shutdown: answer all, ignore the mark */
+#define CONN_PROXIED		0x20	/* came with a PROXY header */
+#define CONN_OPEN_LOGGED	0x40	/* its open line is out at info */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -51,6 +53,7 @@ struct conn {
 	size_t			 out_mark;	/* output length at last check */
 	size_t			 in_left;	/* input left by the last callback */
 	char			 peer[ADDRSTRLEN];
+	char			 via[ADDRSTRLEN + 8];	/* " via=ADDRESS" or "" */
 };
 
 struct bufferevent;
@@ -62,6 +65,7 @@ void		 conn_start_close(struct conn *, enum conn_reason,
 		    const char *);
 void		 conn_flush(struct conn *);
 void		 conn_free(struct conn *, enum conn_reason);
+void		 conn_log_open(struct conn *);
 
 /* conn-input.c */
 void		 conn_read_callback(struct bufferevent *, void *);

@@ -21,6 +21,7 @@
 
 #include "seqecho.h"
 #include "client.h"
+#include "proxy.h"
 
 /* -w bounds, in seconds. */
 #define WATCH_MIN	0.1
@@ -49,7 +50,8 @@ static void
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: seqecho [-qvVh] [-c file] [-t seconds] [-x mode] "
-	    "[host [port]]\n"
+	    "[--proxy v1|v2]\n"
+	    "               [host [port]]\n"
 	    "       seqecho -S [-w seconds] [-c file] [--json] [port]\n");
 	exit(code);
 }
@@ -98,6 +100,7 @@ options_parse(int argc, char **argv, struct client *c, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "proxy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -112,6 +115,14 @@ options_parse(int argc, char **argv, struct client *c, struct options *o)
 			usage(stdout, 0);
 		case 'j':
 			o->json = 1;
+			break;
+		case 'P':
+			c->proxy = proxy_mode_parse(optarg);
+			if (c->proxy != PROXY_V1 && c->proxy != PROXY_V2) {
+				log_warnx("--proxy %s: must be v1 or v2", optarg);
+				usage(stderr, 1);
+			}
+			o->other = "--proxy";
 			break;
 		case 'q':
 			c->quiet = 1;
@@ -176,6 +187,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	c.mode = END_BYE;
 	c.timeout = -1;
+	c.proxy = -1;
 
 	options_parse(argc, argv, &c, &o);
 	argc -= optind;
@@ -203,6 +215,8 @@ main(int argc, char **argv)
 		fatalx("%s: port must be 1..65535", argv[1]);
 	if (c.timeout == -1)
 		c.timeout = c.cfg.connect_timeout;
+	if (c.proxy == -1)
+		c.proxy = c.cfg.client_proxy;
 
 	code = client_run(&c);
 	config_free(&c.cfg);

@@ -69,6 +69,16 @@ struct config {
 	char		 *client_address;
 	int		  client_port;
 	int		  connect_timeout;
+	int		  client_proxy;	/* PROXY_NONE, _V1 or _V2: --proxy */
+};
+
+/* A problem config_check_listeners found with one listener's address. */
+struct listen_problem {
+	size_t		 group;		/* the listener */
+	size_t		 address;	/* its address at fault */
+	long		 other_group;	/* the one it collides with, or -1 */
+	long		 other_address;
+	const char	*why;
 };
 
 /* config.c */
@@ -78,9 +88,9 @@ int		 config_load_server(struct config *, const char *, int);
 void		 config_free(struct config *);
 void		 config_set_address(struct config *, const char *);
 void		 config_add_address(struct config *, const char *);
-int		 config_parse_int(const char *, int, int);
-double		 config_parse_real(const char *, double, double);
-int		 config_parse_port(const char *);
+
+/* conflisten.c */
+void		 config_effective_listeners(struct config *);
 
 /* confcheck.c */
 struct evutil_addrinfo;
@@ -88,11 +98,18 @@ int		 config_resolve(const char *, int, struct evutil_addrinfo **,
 		    char *, size_t);
 char		*config_path_relative(const char *, const char *);
 char		*config_path_absolute(const char *);
+int		 config_parse_int(const char *, int, int);
+double		 config_parse_real(const char *, double, double);
+int		 config_parse_port(const char *);
 int		 config_check_address(const char *, char *, size_t);
 int		 config_check_addresses(char *const *, size_t,
 		    void (*)(void *, size_t, long, const char *), void *);
 int		 config_addr_overlap(const struct sockaddr *,
 		    const struct sockaddr *);
+int		 config_check_listeners(const struct listen_conf *, size_t,
+		    void (*)(void *, const struct listen_problem *), void *);
+int		 config_parse_prefix(const char *, struct addr_prefix *,
+		    char *, size_t);
 
 /* util.c */
 void		*xmalloc(size_t);

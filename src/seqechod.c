@@ -178,8 +178,10 @@ main(int argc, char **argv)
 }
 
 /*
- * The daemon's configuration: the defaults, the file, then -a and -p. On
- * error cfg still holds a valid configuration to free.
+ * The daemon's configuration: the defaults, the file, then -a and -p,
+ * which name the one listener server.listen would replace; then
+ * cfg->listens holds every listener. On error cfg still holds a valid
+ * configuration to free.
  */
 int
 daemon_load_config(struct config *cfg, const struct daemon_options *opts)
@@ -188,10 +190,15 @@ daemon_load_config(struct config *cfg, const struct daemon_options *opts)
 	if (config_load_server(cfg, opts->conf_path, opts->conf_optional) ==
 	    -1)
 		return (-1);
+	if (cfg->nlistens > 0 && (opts->address != NULL || opts->port != -1)) {
+		log_errorx("-a/-p cannot be used with server.listen");
+		return (-1);
+	}
 	if (opts->address != NULL)
 		config_set_address(cfg, opts->address);
 	if (opts->port != -1)
 		cfg->port = opts->port;
+	config_effective_listeners(cfg);
 	return (0);
 }
 

@@ -40,6 +40,7 @@ enum conn_reason {
 	REASON_RESET,
 	REASON_ERROR,
 	REASON_SHUTDOWN,
+	REASON_PROXY,		/* no valid PROXY header: never served */
 	REASON_COUNT
 };
 
@@ -56,6 +57,7 @@ struct stats {
 	uint64_t	 reasons[REASON_COUNT];
 	uint64_t	 client_first;
 	uint64_t	 server_first;
+	uint64_t	 proxy_health_checks;	/* header, then nothing */
 };
 
 #define STAT_READ(f)		__atomic_load_n(&(f), __ATOMIC_RELAXED)
@@ -67,16 +69,34 @@ struct conn_params {
 	int		 framing;
 	size_t		 max_line;
 	int		 idle_timeout;
+	int		 proxy_timeout;
 	char		 separator[PROTO_SEPARATOR_MAX + 1];
 };
 
-/* An accepted socket on its way from the listener to its connection. */
+/*
+ * An accepted socket on its way from the listener to its connection. On a
+ * PROXY listener the worker reads the header first (conn-proxy.c); then
+ * peer is the client the header names, via the balancer's socket, and pre
+ * what was read past the header.
+ */
 struct accepted {
 	int			 fd;
 	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 via;		/* with has_via */
+	int			 has_via;
 	uint64_t		 id;
 	int			 over_limit;	/* answer ERR too many, close */
+	int			 proxy;		/* PROXY_NONE, _V1, _V2, _ANY */
+	int			 untrusted;	/* source outside proxy_trusted */
+	const uint8_t		*pre;
+	size_t			 npre;
 	struct conn_params	 params;
+};
+
+/* What a listener tells the accept policy about one connection. */
+struct listen_opts {
+	int			 proxy;
+	int			 trusted;	/* the source may send a header */
 };
 
 struct event_base;
@@ -84,7 +104,9 @@ struct listeners;
 struct server;
 struct worker;
 struct conn;
+struct proxy_wait;
 LIST_HEAD(conn_list, conn);
+LIST_HEAD(proxy_list, proxy_wait);
 
 /* seqechod.c */
 int		 daemon_load_config(struct config *,
@@ -102,15 +124,21 @@ void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
 void		 server_notify(const char *);
 void		 server_fd_limit(struct config *);
-void		 server_accept(struct server *, int, struct sockaddr *, int);
+void		 server_accept(struct server *, int, struct sockaddr *, int,
+		    const struct listen_opts *);
 void		 server_accept_error(struct server *);
 
 /* server-listen.c */
 struct listeners *listeners_new(struct event_base *, struct server *);
-int		 listeners_inherit(struct listeners *);
-int		 listeners_rebind(struct listeners *, const struct config *);
+int		 listeners_inherit(struct listeners *, const struct config *);
+void		 listeners_match(struct listeners *, const struct config *);
+int		 listeners_rebind(struct listeners *, const struct config *,
+		    int);
 size_t		 listeners_count(const struct listeners *);
 int		 listeners_fd(const struct listeners *, size_t);
+void		 listeners_opts(const struct listeners *, size_t,
+		    const struct sockaddr *, struct listen_opts *);
+size_t		 listeners_wanted(const struct config *);
 void		 listeners_enable(struct listeners *, int);
 void		 listeners_close(struct listeners *);
 void		 listeners_free(struct listeners *);
@@ -127,11 +155,17 @@ void		 worker_conn_closed(struct worker *, int);
 struct event_base *worker_base(struct worker *);
 struct stats	*worker_stats(struct worker *);
 struct conn_list *worker_conns(struct worker *);
+struct proxy_list *worker_proxies(struct worker *);
 
 /* conn.c */
 void		 conn_new(struct worker *, const struct accepted *);
 void		 conn_shutdown_all(struct conn_list *);
 void		 conn_free_all(struct conn_list *);
 const char	*conn_reason_name(enum conn_reason);
+
+/* conn-proxy.c */
+void		 proxy_start(struct worker *, const struct accepted *);
+void		 proxy_shutdown_all(struct proxy_list *);
+void		 proxy_free_all(struct proxy_list *);
 
 #endif

@@ -1,8 +1,9 @@
 /*
- * server-listen.c - the listening sockets: every configured address bound
- * (with port 0, all of them on the one port the kernel chose for the
- * first), systemd's sockets taken over, and the set brought in line with
- * a reloaded configuration, backlog included.
+ * server-listen.c - the listening sockets: every address of each listener
+ * group bound (with port 0, all of a group's on the one port the kernel
+ * chose for its first), with the group's options (PROXY, trusted
+ * sources); and the set brought in line with a reloaded configuration, backlog and options
+ * included. systemd's sockets are server-activate.c's.
  *
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
@@ -21,40 +22,20 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#ifdef HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "seqechod.h"
+#include "listen.h"
+#include "proxy.h"
 
 /* Times a port-0 group is bound afresh when its chosen port is taken. */
 #define PORT0_TRIES		8
-
-struct listener {
-	struct evconnlistener	*lev;
-	char			*address;	/* as configured */
-	int			 port;		/* as configured */
-	int			 bound_port;	/* what the kernel gave */
-	char			 name[ADDRSTRLEN];
-};
-
-struct lvec {
-	struct listener		*v;
-	size_t			 n;
-};
-
-struct listeners {
-	struct lvec		 cur;
-	struct event_base	*base;
-	struct server		*server;
-	int			 backlog;	/* what the listeners use */
-};
 
 /* One pass at binding the addresses a configuration adds. */
 struct bindpass {
 	struct listeners	*ls;
 	struct lvec		 made;
 	int			 backlog;
+	const struct listen_conf *g;	/* the group being bound */
+	int			 nth;
 	int			 cfg_port;	/* as configured */
 	int			 port;		/* to bind; 0 until chosen */
 	int			 chosen;	/* by the kernel, in this pass */
@@ -62,19 +43,24 @@ struct bindpass {
 	int			 retry;		/* the chosen port was taken */
 };
 
+static int	group_nth(const struct listen_conf *, size_t, size_t);
 static int	bind_pass(struct listeners *, const struct config *, int,
-		    int *, struct lvec *);
+		    int, const struct listen_conf **, struct lvec *);
+static int	bind_group(struct bindpass *, const struct listen_conf *,
+		    size_t, const struct listen_conf **);
 static int	bind_address(struct bindpass *, const char *);
 static int	bind_one(struct bindpass *, struct evutil_addrinfo *,
 		    const char *);
-static int	kept_port(const struct listeners *, const struct config *);
+static int	kept_port(const struct listeners *, const struct listen_conf *,
+		    size_t);
 static void	set_port(struct sockaddr *, int);
 static void	listeners_commit(struct listeners *, struct lvec *,
-		    const int *, int);
-static void	lvec_add(struct lvec *, struct evconnlistener *, const char *,
-		    int);
-static void	lvec_push(struct lvec *, const struct listener *);
-static void	lvec_free(struct lvec *);
+		    const struct listen_conf **, int, int);
+static void	lvec_truncate(struct lvec *, size_t);
+static void	listener_opts(const struct listener *, const struct sockaddr *,
+		    struct listen_opts *);
+static void	lvec_push(struct lvec *, struct listener *);
+static void	listener_free(struct listener *);
 static void	listen_accept_callback(struct evconnlistener *,
 		    evutil_socket_t, struct sockaddr *, int, void *);
 static void	listen_error_callback(struct evconnlistener *, void *);
@@ -115,7 +101,36 @@ listeners_count(const struct listeners *ls)
 int
 listeners_fd(const struct listeners *ls, size_t i)
 {
-	return (evconnlistener_get_fd(ls->cur.v[i].lev));
+	return (evconnlistener_get_fd(ls->cur.v[i]->lev));
+}
+
+/* What listener i says about a connection from sa. */
+void
+listeners_opts(const struct listeners *ls, size_t i,
+    const struct sockaddr *sa, struct listen_opts *lo)
+{
+	listener_opts(ls->cur.v[i], sa, lo);
+}
+
+/* A connection from sa: the listener's PROXY mode, and whether sa may. */
+static void
+listener_opts(const struct listener *l, const struct sockaddr *sa,
+    struct listen_opts *lo)
+{
+	lo->proxy = l->proxy;
+	lo->trusted = l->proxy == PROXY_NONE ||
+	    proxy_trusted(sa, l->trusted, l->ntrusted);
+}
+
+/* How many addresses the configuration's listeners name, for the budget. */
+size_t
+listeners_wanted(const struct config *cfg)
+{
+	size_t	i, sum = 0;
+
+	for (i = 0; i < cfg->nlistens; i++)
+		sum += cfg->listens[i].naddresses;
+	return (sum);
 }
 
 /* Accept on every listener, or on none. */
@@ -126,9 +141,9 @@ listeners_enable(struct listeners *ls, int on)
 
 	for (i = 0; i < ls->cur.n; i++) {
 		if (on)
-			evconnlistener_enable(ls->cur.v[i].lev);
+			evconnlistener_enable(ls->cur.v[i]->lev);
 		else
-			evconnlistener_disable(ls->cur.v[i].lev);
+			evconnlistener_disable(ls->cur.v[i]->lev);
 	}
 }
 
@@ -136,132 +151,159 @@ static void
 listen_accept_callback(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
+	struct listener		*l = arg;
+	struct listen_opts	 lo;
+
 	(void)lev;
-	server_accept(arg, fd, sa, salen);
+	listener_opts(l, sa, &lo);
+	server_accept(l->ls->server, fd, sa, salen, &lo);
 }
 
 static void
 listen_error_callback(struct evconnlistener *lev, void *arg)
 {
+	struct listener	*l = arg;
+
 	(void)lev;
-	server_accept_error(arg);
+	server_accept_error(l->ls->server);
 }
 
 /*
- * Socket activation: serve the listening sockets systemd passed, if any.
- * Returns how many, or -1 if one of them is not a listening TCP socket.
+ * Which of the groups naming address a of group g on its port this is:
+ * two port-0 groups may name one address, each then on a port of its own.
  */
-int
-listeners_inherit(struct listeners *ls)
+static int
+group_nth(const struct listen_conf *gv, size_t g, size_t a)
 {
-#ifdef HAVE_LIBSYSTEMD
-	struct evconnlistener	*lev;
-	int			 n, i, fd;
+	size_t	i, j;
+	int	nth = 0;
 
-	if ((n = sd_listen_fds(1)) <= 0)
-		return (0);
-	for (i = 0; i < n; i++) {
-		fd = SD_LISTEN_FDS_START + i;
-		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
-			log_errorx("systemd socket %d is not a listening "
-			    "stream socket", fd);
-			lvec_free(&ls->cur);
-			return (-1);
+	for (i = 0; i < g; i++) {
+		if (gv[i].port != gv[g].port)
+			continue;
+		for (j = 0; j < gv[i].naddresses; j++) {
+			if (strcmp(gv[i].addresses[j],
+			    gv[g].addresses[a]) == 0) {
+				nth++;
+				break;
+			}
 		}
-		evutil_make_socket_nonblocking(fd);
-		evutil_make_socket_closeonexec(fd);
-		/* A negative backlog: the socket is listening already. */
-		lev = evconnlistener_new(ls->base, listen_accept_callback,
-		    ls->server, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-		if (lev == NULL)
-			fatalx("cannot listen on systemd socket %d", fd);
-		lvec_add(&ls->cur, lev, "systemd", -1);
-		log_info("listening on %s", ls->cur.v[ls->cur.n - 1].name);
 	}
-	return (n);
-#else
-	(void)ls;
-	return (0);
-#endif
+	return (nth);
 }
 
 /*
  * Make the listeners match a configuration: keep those still named (by
- * configured address and port), open the new ones first, and only then
- * close the ones no longer named. If any new one cannot be bound,
- * nothing changes and -1 is returned.
+ * configured address, port and group), with the options now given them;
+ * open the new ones first, and only then close the ones no longer named.
+ * If a group cannot be bound, -1 is returned, and no listener is closed:
+ * with partial the other groups still apply (a reload), without it
+ * nothing changes (startup, which then exits).
  */
 int
-listeners_rebind(struct listeners *ls, const struct config *cfg)
+listeners_rebind(struct listeners *ls, const struct config *cfg, int partial)
 {
-	struct lvec	 made = { NULL, 0 };
-	int		*keep, rc, tries;
+	struct lvec		  made = { NULL, 0 };
+	const struct listen_conf **keep;
+	int			  rc, tries;
 
 	keep = xcalloc(ls->cur.n + 1, sizeof *keep);
 	for (tries = 1; ; tries++) {
-		rc = bind_pass(ls, cfg, tries < PORT0_TRIES, keep, &made);
+		rc = bind_pass(ls, cfg, tries < PORT0_TRIES, partial, keep,
+		    &made);
 		if (rc != 1)
 			break;
 	}
-	if (rc == 0)
-		listeners_commit(ls, &made, keep, cfg->backlog);
+	if (rc == 0 || partial)
+		listeners_commit(ls, &made, keep, cfg->backlog, rc != 0);
 	free(keep);
 	return (rc);
 }
 
 /*
- * Bind what cfg names and ls lacks into made, marking in keep the
- * listeners still named. Returns 0, -1 on an error (logged), or 1 when
- * the port chosen for a port-0 group turned out taken on another address
- * and the pass should be tried again.
+ * Bind what cfg names and ls lacks into made, marking in keep the group
+ * of each listener still named. Returns 0, -1 on an error (logged: with
+ * partial, made still holds the groups that bound), or 1 when the port
+ * chosen for a port-0 group turned out taken on another address and the
+ * pass should be tried again.
  */
 static int
 bind_pass(struct listeners *ls, const struct config *cfg, int may_retry,
-    int *keep, struct lvec *made)
+    int partial, const struct listen_conf **keep, struct lvec *made)
 {
-	struct bindpass	 b;
-	size_t		 i, j;
-	int		 found;
+	struct bindpass			 b;
+	size_t				 g, from;
+	int				 rc = 0;
 
 	memset(&b, 0, sizeof b);
 	b.ls = ls;
 	b.backlog = cfg->backlog;
-	b.cfg_port = b.port = cfg->port;
 	b.may_retry = may_retry;
-	/* A port-0 group keeps the port its kept listeners have. */
-	if (cfg->port == 0)
-		b.port = kept_port(ls, cfg);
 	memset(keep, 0, ls->cur.n * sizeof *keep);
-	for (i = 0; i < cfg->naddresses; i++) {
-		found = 0;
-		for (j = 0; j < ls->cur.n; j++) {
-			if (ls->cur.v[j].port == cfg->port &&
-			    strcmp(ls->cur.v[j].address,
-			    cfg->addresses[i]) == 0)
-				keep[j] = found = 1;
-		}
-		if (!found && bind_address(&b, cfg->addresses[i]) == -1) {
+	for (g = 0; g < cfg->nlistens; g++) {
+		from = b.made.n;
+		if (bind_group(&b, cfg->listens, g, keep) == 0)
+			continue;
+		if (b.retry || !partial) {
 			lvec_free(&b.made);
 			return (b.retry ? 1 : -1);
 		}
+		lvec_truncate(&b.made, from);	/* none of this group */
+		rc = -1;
 	}
 	*made = b.made;
+	return (rc);
+}
+
+/* Bind the addresses of group g that no listener has yet. */
+static int
+bind_group(struct bindpass *b, const struct listen_conf *gv, size_t g,
+    const struct listen_conf **keep)
+{
+	struct listeners	*ls = b->ls;
+	struct listener		*l;
+	size_t			 i, j;
+	int			 found;
+
+	b->g = &gv[g];
+	b->cfg_port = b->port = gv[g].port;
+	b->chosen = 0;
+	/* A port-0 group keeps the port its kept listeners have. */
+	if (gv[g].port == 0)
+		b->port = kept_port(ls, gv, g);
+	for (i = 0; i < gv[g].naddresses; i++) {
+		found = 0;
+		b->nth = group_nth(gv, g, i);
+		for (j = 0; j < ls->cur.n; j++) {
+			l = ls->cur.v[j];
+			if (l->port == gv[g].port && l->nth == b->nth &&
+			    strcmp(l->address, gv[g].addresses[i]) == 0) {
+				keep[j] = &gv[g];
+				found = 1;
+			}
+		}
+		if (!found && bind_address(b, gv[g].addresses[i]) == -1)
+			return (-1);
+	}
 	return (0);
 }
 
-/* The port a port-0 group listens on now, if cfg keeps any of it. */
+/* The port port-0 group g listens on now, if it keeps any of it. */
 static int
-kept_port(const struct listeners *ls, const struct config *cfg)
+kept_port(const struct listeners *ls, const struct listen_conf *gv,
+    size_t g)
 {
-	size_t	i, j;
+	const struct listener	*l;
+	size_t			 i, j;
 
 	for (i = 0; i < ls->cur.n; i++) {
-		if (ls->cur.v[i].port != 0)
+		l = ls->cur.v[i];
+		if (l->port != 0)
 			continue;
-		for (j = 0; j < cfg->naddresses; j++) {
-			if (strcmp(ls->cur.v[i].address,
-			    cfg->addresses[j]) == 0)
-				return (ls->cur.v[i].bound_port);
+		for (j = 0; j < gv[g].naddresses; j++) {
+			if (strcmp(l->address, gv[g].addresses[j]) == 0 &&
+			    l->nth == group_nth(gv, g, j))
+				return (l->bound_port);
 		}
 	}
 	return (0);
@@ -296,11 +338,13 @@ static int
 bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 {
 	struct evconnlistener	*lev;
+	struct listener		*l;
 	char			 name[ADDRSTRLEN];
 	unsigned		 flags;
 
+	/* Enabled once its callbacks have their listener: commit does. */
 	flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE;
+	    LEV_OPT_REUSEABLE | LEV_OPT_DISABLED;
 	/* So that "*" can bind :: beside 0.0.0.0 on the same port. */
 	if (ai->ai_family == AF_INET6)
 		flags |= LEV_OPT_BIND_IPV6ONLY;
@@ -308,8 +352,7 @@ bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 	addr_format(ai->ai_addr, name, sizeof name);
 
 	lev = evconnlistener_new_bind(b->ls->base, listen_accept_callback,
-	    b->ls->server, flags, b->backlog, ai->ai_addr,
-	    (int)ai->ai_addrlen);
+	    NULL, flags, b->backlog, ai->ai_addr, (int)ai->ai_addrlen);
 	if (lev == NULL) {
 		if (errno == EADDRINUSE && b->chosen && b->may_retry) {
 			b->retry = 1;
@@ -318,9 +361,12 @@ bind_one(struct bindpass *b, struct evutil_addrinfo *ai, const char *address)
 		log_errorx("bind %s: %s", name, strerror(errno));
 		return (-1);
 	}
-	lvec_add(&b->made, lev, address, b->cfg_port);
+	lvec_add(&b->made, b->ls, lev, address, b->cfg_port);
+	l = b->made.v[b->made.n - 1];
+	l->nth = b->nth;
+	listener_set(l, b->g);
 	if (b->port == 0) {
-		b->port = b->made.v[b->made.n - 1].bound_port;
+		b->port = l->bound_port;
 		b->chosen = 1;
 	}
 	return (0);
@@ -338,27 +384,42 @@ set_port(struct sockaddr *sa, int port)
 }
 
 /*
- * Serve the listeners just made beside those kept, close the rest, and
- * give the kept ones a changed backlog: Linux takes a new one from
- * listen() on a socket already listening.
+ * Serve the listeners just made beside those kept, close the rest (unless
+ * keep_all: a group failed, whose old listeners may be the ones serving),
+ * and give the kept ones their group's options (for connections from now
+ * on) and a changed backlog: Linux takes a new one from listen() on a
+ * socket already listening.
  */
 static void
-listeners_commit(struct listeners *ls, struct lvec *made, const int *keep,
-    int backlog)
+listeners_commit(struct listeners *ls, struct lvec *made,
+    const struct listen_conf **keep, int backlog, int keep_all)
 {
 	struct lvec	 next = *made;
 	struct listener	*l;
+	char		 opts[64];
 	size_t		 i;
+	int		 had;
 
-	for (i = 0; i < next.n; i++)
-		log_info("listening on %s", next.v[i].name);
+	for (i = 0; i < next.n; i++) {
+		listener_opts_text(next.v[i], opts, sizeof opts);
+		log_info("listening on %s%s", next.v[i]->name, opts);
+		next.v[i]->logged = 1;
+		evconnlistener_enable(next.v[i]->lev);
+	}
 	for (i = 0; i < ls->cur.n; i++) {
-		l = &ls->cur.v[i];
-		if (!keep[i]) {
+		l = ls->cur.v[i];
+		if (keep[i] == NULL && !keep_all) {
 			log_info("no longer listening on %s", l->name);
-			evconnlistener_free(l->lev);
-			free(l->address);
+			listener_free(l);
 			continue;
+		}
+		had = l->proxy;
+		if (keep[i] != NULL)
+			listener_set(l, keep[i]);
+		if (had != l->proxy) {
+			listener_opts_text(l, opts, sizeof opts);
+			log_info("options of %s now:%s", l->name,
+			    opts[0] != '\0' ? opts : " none");
 		}
 		if (backlog != ls->backlog) {
 			if (listen(evconnlistener_get_fd(l->lev), backlog) == -1)
@@ -374,52 +435,104 @@ listeners_commit(struct listeners *ls, struct lvec *made, const int *keep,
 	ls->backlog = backlog;
 }
 
-/* Record a listener, with the address and port it really has. */
-static void
-lvec_add(struct lvec *lv, struct evconnlistener *lev, const char *address,
-    int port)
+/*
+ * Give a listener a group's options (none: plain), its own copy, as a
+ * reload frees the configuration they came from.
+ */
+void
+listener_set(struct listener *l, const struct listen_conf *g)
 {
-	struct listener		 l;
+	free(l->trusted);
+	l->trusted = NULL;
+	l->ntrusted = 0;
+	l->proxy = PROXY_NONE;
+	l->tls = 0;
+	if (g == NULL)
+		return;
+	l->proxy = g->proxy;
+	l->tls = g->tls;
+	if (g->ntrusted > 0) {
+		l->trusted = xcalloc(g->ntrusted, sizeof *l->trusted);
+		memcpy(l->trusted, g->trusted, g->ntrusted *
+		    sizeof *l->trusted);
+		l->ntrusted = g->ntrusted;
+	}
+}
+
+/* A listener's options as its log line shows them: " proxy=v2", or "". */
+void
+listener_opts_text(const struct listener *l, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (l->proxy != PROXY_NONE)
+		snprintf(buf, len, " proxy=%s", proxy_mode_name(l->proxy));
+	if (l->tls)
+		snprintf(buf + strlen(buf), len - strlen(buf), " tls");
+}
+
+/* Record a listener, with the address and port it really has. */
+void
+lvec_add(struct lvec *lv, struct listeners *ls, struct evconnlistener *lev,
+    const char *address, int port)
+{
+	struct listener		*l;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof ss;
 
-	memset(&l, 0, sizeof l);
-	l.lev = lev;
-	l.address = xstrdup(address);
-	l.port = port;
+	l = xcalloc(1, sizeof *l);
+	l->lev = lev;
+	l->ls = ls;
+	l->address = xstrdup(address);
+	l->port = port;
 	if (getsockname(evconnlistener_get_fd(lev), (struct sockaddr *)&ss,
 	    &sslen) == 0) {
-		addr_format((struct sockaddr *)&ss, l.name, sizeof l.name);
+		addr_format((struct sockaddr *)&ss, l->name, sizeof l->name);
 		if (ss.ss_family == AF_INET)
-			l.bound_port = ntohs(((struct sockaddr_in *)
+			l->bound_port = ntohs(((struct sockaddr_in *)
 			    (void *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
-			l.bound_port = ntohs(((struct sockaddr_in6 *)
+			l->bound_port = ntohs(((struct sockaddr_in6 *)
 			    (void *)&ss)->sin6_port);
 	} else
-		snprintf(l.name, sizeof l.name, "%s", address);
+		snprintf(l->name, sizeof l->name, "%s", address);
+	evconnlistener_set_cb(lev, listen_accept_callback, l);
 	evconnlistener_set_error_cb(lev, listen_error_callback);
-	lvec_push(lv, &l);
+	lvec_push(lv, l);
 }
 
 static void
-lvec_push(struct lvec *lv, const struct listener *l)
+lvec_push(struct lvec *lv, struct listener *l)
 {
 	lv->v = realloc(lv->v, (lv->n + 1) * sizeof *lv->v);
 	if (lv->v == NULL)
 		fatalx("out of memory");
-	lv->v[lv->n++] = *l;
+	lv->v[lv->n++] = l;
 }
 
 static void
+listener_free(struct listener *l)
+{
+	evconnlistener_free(l->lev);
+	free(l->address);
+	free(l->trusted);
+	free(l);
+}
+
+/* Close the listeners of lv from the n-th on. */
+static void
+lvec_truncate(struct lvec *lv, size_t n)
+{
+	while (lv->n > n)
+		listener_free(lv->v[--lv->n]);
+}
+
+void
 lvec_free(struct lvec *lv)
 {
 	size_t	i;
 
-	for (i = 0; i < lv->n; i++) {
-		evconnlistener_free(lv->v[i].lev);
-		free(lv->v[i].address);
-	}
+	for (i = 0; i < lv->n; i++)
+		listener_free(lv->v[i]);
 	free(lv->v);
 	lv->v = NULL;
 	lv->n = 0;

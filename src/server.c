@@ -36,6 +36,7 @@
 #endif
 
 #include "seqechod.h"
+#include "proxy.h"
 
 /*
  * Descriptors that come and go beside those counted: a reloaded file and
@@ -152,6 +153,7 @@ server_set_params(struct server *s)
 	s->params.framing = s->cfg->framing;
 	s->params.max_line = (size_t)s->cfg->max_line;
 	s->params.idle_timeout = s->cfg->idle_timeout;
+	s->params.proxy_timeout = s->cfg->proxy_timeout;
 	snprintf(s->params.separator, sizeof s->params.separator, "%s",
 	    s->cfg->separator);
 }
@@ -167,11 +169,11 @@ server_listen(struct server *s)
 {
 	int	n, held;
 
-	if ((n = listeners_inherit(s->listeners)) == -1)
+	if ((n = listeners_inherit(s->listeners, s->cfg)) == -1)
 		return (-1);
 	s->activated = n > 0;
 	/* From no listeners, a rebind binds every address or none. */
-	if (!s->activated && listeners_rebind(s->listeners, s->cfg) == -1)
+	if (!s->activated && listeners_rebind(s->listeners, s->cfg, 0) == -1)
 		return (-1);
 	if ((held = fd_count()) == -1)
 		held = 3 + 1 + (s->nworkers + 1) * FD_PER_BASE +
@@ -221,9 +223,15 @@ server_reload(struct server *s)
 		free(new.pidfile);
 		new.pidfile = xstrdup(s->cfg->pidfile);
 	}
-	/* systemd owns activated sockets: the file's addresses do not apply. */
+	/*
+	 * systemd owns activated sockets: the file's addresses do not apply,
+	 * but the options of the listeners they match do.
+	 */
 	keep = s->activated;
-	if (!keep && listeners_rebind(s->listeners, &new) == -1) {
+	if (keep)
+		listeners_match(s->listeners, &new);
+	/* Any that cannot be bound is logged; the others still apply. */
+	if (!keep && listeners_rebind(s->listeners, &new, 1) == -1) {
 		log_warnx("keeping the listeners of the running configuration");
 		keep = 1;
 	}
@@ -246,10 +254,12 @@ server_reload(struct server *s)
  * A listener accepted fd: hand it to the next worker, counted under
  * max_connections or, over it, to be told so. Over-limit connections
  * linger, each a descriptor: once as many as the reserve has room for
- * are closing, stop accepting until one has gone.
+ * are closing, stop accepting until one has gone. On a PROXY listener the
+ * worker reads the header, or closes a source not trusted to send one.
  */
 void
-server_accept(struct server *s, int fd, struct sockaddr *sa, int salen)
+server_accept(struct server *s, int fd, struct sockaddr *sa, int salen,
+    const struct listen_opts *lo)
 {
 	struct worker	*w;
 	struct accepted	 a;
@@ -260,6 +270,8 @@ server_accept(struct server *s, int fd, struct sockaddr *sa, int salen)
 		salen = sizeof a.peer;
 	memcpy(&a.peer, sa, (size_t)salen);
 	a.id = ++s->next_id;
+	a.proxy = lo->proxy;
+	a.untrusted = lo->proxy != PROXY_NONE && !lo->trusted;
 	/* Stopping, all are told that rather than that the server is full. */
 	a.over_limit = !s->stopping &&
 	    __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
@@ -385,6 +397,7 @@ static void
 server_accept_backlog(struct server *s)
 {
 	struct sockaddr_storage	 ss;
+	struct listen_opts	 lo;
 	socklen_t		 sslen;
 	size_t			 i, n, most;
 	int			 fd, lfd, told = 0;
@@ -397,10 +410,12 @@ server_accept_backlog(struct server *s)
 			sslen = sizeof ss;
 			fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
-			if (fd != -1)
+			if (fd != -1) {
+				listeners_opts(s->listeners, i,
+				    (struct sockaddr *)&ss, &lo);
 				server_accept(s, fd, (struct sockaddr *)&ss,
-				    (int)sslen);
-			else if (errno == EMFILE || errno == ENFILE) {
+				    (int)sslen, &lo);
+			} else if (errno == EMFILE || errno == ENFILE) {
 				if (server_tell_queued(s, lfd) == -1)
 					break;
 				told++;
@@ -464,7 +479,8 @@ server_fd_limit(struct config *cfg)
 
 	want = (rlim_t)cfg->max_connections +
 	    (rlim_t)over_room(cfg->max_connections) + FD_SPARE +
-	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE + 2 * cfg->naddresses;
+	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE +
+	    2 * listeners_wanted(cfg);
 	fd_limit_raise(want);
 }
 
@@ -574,12 +590,13 @@ server_log_stats(struct server *s)
 	}
 	log_info("stats connections=%llu total=%llu messages=%llu "
 	    "bytes_in=%llu bytes_out=%llu client_first=%llu "
-	    "server_first=%llu%s",
+	    "server_first=%llu proxy_health_checks=%llu%s",
 	    (unsigned long long)st.conns_now,
 	    (unsigned long long)st.conns_total,
 	    (unsigned long long)st.messages,
 	    (unsigned long long)st.bytes_in,
 	    (unsigned long long)st.bytes_out,
 	    (unsigned long long)st.client_first,
-	    (unsigned long long)st.server_first, reasons);
+	    (unsigned long long)st.server_first,
+	    (unsigned long long)st.proxy_health_checks, reasons);
 }

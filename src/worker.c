@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "seqechod.h"
+#include "proxy.h"
 
 struct handoff {
 	STAILQ_ENTRY(handoff)	 entry;
@@ -38,7 +39,8 @@ struct worker {
 	struct event		*deadline;
 
 	struct conn_list	 conns;
-	int			 nconns;
+	struct proxy_list	 proxies;	/* waiting for a header */
+	int			 nconns;		/* both of them */
 	int			 stopping;
 	struct stats		 stats;
 };
@@ -48,6 +50,7 @@ static void	 worker_wake_callback(evutil_socket_t, short, void *);
 static void	 worker_stop_callback(evutil_socket_t, short, void *);
 static void	 worker_deadline_callback(evutil_socket_t, short, void *);
 static void	 worker_take(struct worker *);
+static void	 worker_begin(struct worker *, const struct accepted *);
 
 /* Set up a worker; with a base it runs there, else on its own thread. */
 struct worker *
@@ -67,6 +70,7 @@ worker_new(struct server *server, int index, struct event_base *base)
 	pthread_mutex_init(&w->lock, NULL);
 	STAILQ_INIT(&w->queue);
 	LIST_INIT(&w->conns);
+	LIST_INIT(&w->proxies);
 	w->wake = event_new(base, -1, 0, worker_wake_callback, w);
 	w->stop = event_new(base, -1, 0, worker_stop_callback, w);
 	w->deadline = evtimer_new(base, worker_deadline_callback, w);
@@ -104,8 +108,7 @@ worker_hand(struct worker *w, const struct accepted *a)
 	struct handoff	*h;
 
 	if (!w->own_thread) {
-		w->nconns++;
-		conn_new(w, a);
+		worker_begin(w, a);
 		return;
 	}
 	h = xcalloc(1, sizeof *h);
@@ -130,10 +133,23 @@ worker_take(struct worker *w)
 
 	while ((h = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
-		w->nconns++;
-		conn_new(w, &h->a);
+		worker_begin(w, &h->a);
 		free(h);
 	}
+}
+
+/*
+ * Serve an accepted socket; on a PROXY listener, read its header first.
+ * Once stopping, it is told so at once, header or not.
+ */
+static void
+worker_begin(struct worker *w, const struct accepted *a)
+{
+	w->nconns++;
+	if (a->proxy != PROXY_NONE && !w->stopping)
+		proxy_start(w, a);
+	else
+		conn_new(w, a);
 }
 
 static void
@@ -165,6 +181,7 @@ worker_stop_callback(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	worker_take(w);
 	w->stopping = 1;
+	proxy_shutdown_all(&w->proxies);
 	conn_shutdown_all(&w->conns);
 	if (w->nconns == 0)
 		worker_conn_closed(w, -1);
@@ -218,6 +235,7 @@ worker_free(struct worker *w)
 	struct handoff	*h;
 
 	conn_free_all(&w->conns);
+	proxy_free_all(&w->proxies);
 	while ((h = STAILQ_FIRST(&w->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&w->queue, entry);
 		close(h->a.fd);
@@ -245,6 +263,7 @@ worker_add_stats(struct worker *w, struct stats *sum)
 	sum->bytes_out += STAT_READ(w->stats.bytes_out);
 	sum->client_first += STAT_READ(w->stats.client_first);
 	sum->server_first += STAT_READ(w->stats.server_first);
+	sum->proxy_health_checks += STAT_READ(w->stats.proxy_health_checks);
 	for (i = 0; i < REASON_COUNT; i++)
 		sum->reasons[i] += STAT_READ(w->stats.reasons[i]);
 }
@@ -266,4 +285,10 @@ struct conn_list *
 worker_conns(struct worker *w)
 {
 	return (&w->conns);
+}
+
+struct proxy_list *
+worker_proxies(struct worker *w)
+{
+	return (&w->proxies);
 }

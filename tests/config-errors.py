@@ -2,9 +2,10 @@
 """config-errors: every bad configuration is exit 1 with FILE:LINE: SETTING:
 on stderr, having bound nothing; all errors in a file are reported; -t
 checks a file and says configuration OK. What binding would find is found
-first: an address that does not resolve, or one listed twice; and what
-libconfig says without a setting or at the wrong line (a setting given
-twice, a string never closed) is said with both.
+first: an address that does not resolve, or one listed twice, within one
+listener or across server.listen's; and what libconfig says without a
+setting or at the wrong line (a setting given twice, a string never
+closed) is said with both. -a and -p are refused with server.listen.
 
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
@@ -94,6 +95,76 @@ CASES = [
     ("comment never closed",
      "server:\n{\n  /* port = 1;\n  port = 0;\n};\n", 3, None,
      "comment never closed"),
+    ("listen not a list", server_conf(listen=5), 5, "listen",
+     "must be a list of groups: ( { port = 1234; }, ... )"),
+    ("listen of numbers", server_conf(listen=Raw("( 1 )")), 5, "listen",
+     "must be a list of groups: ( { port = 1234; }, ... )"),
+    ("listen unknown setting", server_conf(listen=Raw("( { prot = 1; } )")),
+     5, "prot", "unknown setting"),
+    ("listen unknown setting, and a port out of range after it",
+     server_conf(listen=Raw("(\n    { port = 1;\n      port2 = 0; },\n"
+                            "    { port = 70000; }\n  )")),
+     7, "port2", "unknown setting"),
+    ("listen port out of range",
+     server_conf(listen=Raw("(\n    { port = 1; },\n    { port = 70000; }\n  )")),
+     7, "port", "must be 0..65535"),
+    ("listen port wraps to 1234",
+     server_conf(listen=Raw("( { port = 4294968530; } )")), 5, "port",
+     "must be 0..65535"),
+    ("listen address int", server_conf(listen=Raw("( { address = 1; } )")),
+     5, "address", "must be a string or a list of strings"),
+    ("listen proxy_protocol unknown",
+     server_conf(listen=Raw('( { proxy_protocol = "v3"; } )')), 5,
+     "proxy_protocol", 'must be "none", "v1", "v2" or "any"'),
+    ("listen proxy without proxy_trusted",
+     server_conf(listen=Raw('( { proxy_protocol = "v2"; } )')), 5,
+     "proxy_trusted", "must list the addresses allowed to send a PROXY header "
+     'when proxy_protocol is "v2"'),
+    ("listen proxy_trusted empty",
+     server_conf(listen=Raw('(\n    { proxy_protocol = "any";\n'
+                            '      proxy_trusted = [ ]; }\n  )')), 7,
+     "proxy_trusted", "must list the addresses allowed to send a PROXY header "
+     'when proxy_protocol is "any"'),
+    ("listen proxy_trusted bits",
+     server_conf(listen=Raw('( { proxy_protocol = "v1";\n'
+                            '      proxy_trusted = [ "127.0.0.0/8",\n'
+                            '        "10.0.0.0/33" ]; } )')), 7,
+     "proxy_trusted", "10.0.0.0/33: prefix length must be 0..32"),
+    ("listen proxy_trusted IPv6 bits",
+     server_conf(listen=Raw('( { proxy_protocol = "v1"; '
+                            'proxy_trusted = "::1/129"; } )')), 5,
+     "proxy_trusted", "::1/129: prefix length must be 0..128"),
+    ("listen proxy_trusted name",
+     server_conf(listen=Raw('( { proxy_protocol = "v1"; '
+                            'proxy_trusted = [ "localhost" ]; } )')), 5,
+     "proxy_trusted", "localhost: not an address or prefix"),
+    ("listen tls", server_conf(listen=Raw("(\n    { port = 0;\n"
+                                          "      tls = true; }\n  )")),
+     7, "tls", "TLS listeners are not available in this version of seqechod"),
+    ("listen tls int", server_conf(listen=Raw("( { tls = 1; } )")), 5, "tls",
+     "must be true or false"),
+    ("listen address bad", server_conf(listen=Raw('( { address = "999.1.1.1"; } )')),
+     5, "address", "999.1.1.1: not an IPv4 address"),
+    ("listen address twice in a group",
+     server_conf(listen=Raw('( { address = [ "::1",\n'
+                            '      "::1" ]; } )')), 6, "address",
+     "::1: listed twice (the other on line 5)"),
+    ("listen two groups on one port",
+     server_conf(listen=Raw("(\n    { port = 1236; },\n"
+                            "    { port = 1236; } )")), 7, "address",
+     "127.0.0.1: port 1236 listened on twice (the other on line 6)"),
+    ("listen * over another group",
+     server_conf(listen=Raw('(\n    { port = 1236; address = "::1"; },\n'
+                            '    { port = 1235; },\n'
+                            '    { port = 1236; address = "*"; } )')), 8,
+     "address", "*: overlaps ::1 on port 1236 (the other on line 6)"),
+    ("proxy_timeout 0", server_conf(proxy_timeout=0), 5, "proxy_timeout",
+     "must be 1..3600"),
+    ("proxy_timeout 3601", server_conf(proxy_timeout=3601), 5, "proxy_timeout",
+     "must be 1..3600"),
+    ("client proxy_protocol any",
+     "client:\n{\n  proxy_protocol = \"any\";\n};\n", 3, "proxy_protocol",
+     'must be "none", "v1" or "v2"'),
     ("line after comments",
      "# seqecho.conf\n#\n\n/* block\n   comment */\nserver:\n{\n  // port\n"
      "  port = 0;\n\n  max_line = -5;\n};\n", 11, "max_line", None),
@@ -219,6 +290,32 @@ def test_t_good_files():
          server_conf(address=["127.0.0.1", "127.0.0.2", "::1"], port=1234)),
         ("relative pidfile", server_conf(pidfile="run/seqechod.pid")),
         ("limits", server_conf(port=0, idle_timeout=0, max_line=1)),
+        # design.md's three listeners, the third without tls.
+        ("listen",
+         "server:\n{\n  listen = (\n"
+         '    { address = "127.0.0.1"; port = 1234; },\n'
+         '    { address = "*"; port = 1235; proxy_protocol = "v2"; '
+         'proxy_trusted = [ "127.0.0.1", "::1" ]; },\n'
+         '    { address = [ "127.0.0.1", "::1" ]; port = 1236; }\n'
+         "  );\n  proxy_timeout = 3;\n};\n"
+         'client:\n{\n  proxy_protocol = "none";\n};\n'),
+        ("listen, every setting",
+         server_conf(proxy_timeout=3600, listen=Raw(
+             '( { address = "::1"; port = 0; proxy_protocol = "any";\n'
+             '    proxy_trusted = [ "10.0.0.0/8", "::1", "fd00::/8" ];'
+             ' tls = false; },\n'
+             '  { port = 0; }, { proxy_protocol = "v1";'
+             ' proxy_trusted = "127.0.0.0/8"; } )'))),
+        ("listen empty", server_conf(listen=Raw("()"))),
+        # seqecho.conf(5)'s example behind HAProxy.
+        ("listen behind HAProxy",
+         "server:\n{\n  listen = (\n"
+         '    { address = "127.0.0.1"; port = 1234; },\n'
+         '    { address = "127.0.0.1"; port = 1235; proxy_protocol = "v2";\n'
+         '      proxy_trusted = [ "127.0.0.1" ]; }\n'
+         "  );\n  proxy_timeout = 3;\n};\n"),
+        ("client proxy_protocol",
+         'client:\n{\n  proxy_protocol = "v1";\n};\n'),
     ]
     example = os.path.join(harness.TESTS_DIR, "..", "conf", "seqecho.conf")
     if os.path.exists(example):
@@ -246,6 +343,27 @@ def test_a_checked():
             check(want in err, "want %r in stderr %r" % (want, err))
             check("configuration OK" not in out + err, "said OK: %r" % err)
             check("listening on" not in err, "it listened: %r" % err)
+
+
+def test_a_p_with_listen():
+    # -a/-p name the one listener server.listen replaces: refused with it.
+    path = write_file(server_conf(listen=Raw("( { port = 0; } )")))
+    failed = []
+    for opts in (["-a", "127.0.0.1"], ["-p", "0"],
+                 ["-a", "::1", "-p", "1234"]):
+        for extra in ([], ["-t"]):
+            rc, out, err = run_daemon(["-c", path] + opts + extra)
+            if (rc != 1 or "-a/-p cannot be used with server.listen" not in err
+                    or "listening on" in err
+                    or "configuration OK" in out + err):
+                failed.append("%s %s: rc %d, stderr %r" % (opts, extra, rc, err))
+    # Without the list (or with an empty one) they are what they were.
+    for text in (server_conf(), server_conf(listen=Raw("()"))):
+        rc, out, err = run_daemon(["-t", "-c", write_file(text), "-a", "::1",
+                                   "-p", "0"])
+        if rc != 0 or "configuration OK" not in out + err:
+            failed.append("%r: rc %d, stderr %r" % (text, rc, err))
+    check(not failed, "\n".join(failed))
 
 
 harness.main(globals())

@@ -1,7 +1,8 @@
 /*
  * test_confcheck.c - unit tests for src/confcheck.c: paths taken from a
- * file's directory, addresses that collide, and the check of a list of
- * server addresses (numeric ones only: nothing here is looked up).
+ * file's directory, addresses that collide, the check of a list of server
+ * addresses and of every listener's (numeric ones only: nothing here is
+ * looked up); and proxy_trusted's prefixes.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include "config.h"
@@ -197,6 +198,147 @@ test_check_addresses(void **state)
 	}
 }
 
+static void
+test_parse_prefix(void **state)
+{
+	static const struct {
+		const char	*s;
+		int		 family;	/* 0: refused */
+		const char	*addr;		/* after masking; or why */
+		int		 bits;
+	} cases[] = {
+		{ "127.0.0.1", AF_INET, "127.0.0.1", 32 },
+		{ "127.0.0.0/8", AF_INET, "127.0.0.0", 8 },
+		{ "10.1.2.3/8", AF_INET, "10.0.0.0", 8 },
+		{ "192.168.1.255/23", AF_INET, "192.168.0.0", 23 },
+		{ "0.0.0.0/0", AF_INET, "0.0.0.0", 0 },
+		{ "1.2.3.4/32", AF_INET, "1.2.3.4", 32 },
+		{ "::1", AF_INET6, "::1", 128 },
+		{ "fd00::1/8", AF_INET6, "fd00::", 8 },
+		{ "2001:db8::ffff/127", AF_INET6, "2001:db8::fffe", 127 },
+		{ "::/0", AF_INET6, "::", 0 },
+		{ "", 0, "must not be empty", 0 },
+		{ "10.0.0.0/33", 0, "10.0.0.0/33: prefix length must be 0..32",
+		    0 },
+		{ "::1/129", 0, "::1/129: prefix length must be 0..128", 0 },
+		{ "10.0.0.0/", 0, "10.0.0.0/: prefix length must be 0..32", 0 },
+		{ "10.0.0.0/-1", 0, "10.0.0.0/-1: prefix length must be 0..32",
+		    0 },
+		{ "10.0.0.0/8x", 0, "10.0.0.0/8x: prefix length must be 0..32",
+		    0 },
+		{ "10.0.0.0/ 8", 0, "10.0.0.0/ 8: prefix length must be 0..32",
+		    0 },
+		{ "localhost", 0, "localhost: not an address or prefix", 0 },
+		{ "127.1", 0, "127.1: not an address or prefix", 0 },
+		{ "999.0.0.0/8", 0, "999.0.0.0/8: not an address or prefix", 0 },
+		{ "/8", 0, "/8: not an address or prefix", 0 },
+		{ "*", 0, "*: not an address or prefix", 0 },
+	};
+	struct addr_prefix	p;
+	uint8_t			want[16];
+	char			why[512];
+	size_t			i;
+	int			rc;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		why[0] = '\0';
+		rc = config_parse_prefix(cases[i].s, &p, why, sizeof why);
+		if (cases[i].family == 0) {
+			if (rc != -1 || strcmp(why, cases[i].addr) != 0)
+				fail_msg("%s: rc %d, why \"%s\"", cases[i].s,
+				    rc, why);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: refused: %s", cases[i].s, why);
+		memset(want, 0, sizeof want);
+		assert_int_equal(inet_pton(cases[i].family, cases[i].addr,
+		    want), 1);
+		assert_int_equal(p.family, cases[i].family);
+		assert_int_equal(p.bits, cases[i].bits);
+		if (memcmp(p.addr, want, sizeof want) != 0)
+			fail_msg("%s: not masked to %s", cases[i].s,
+			    cases[i].addr);
+	}
+}
+
+static void
+listen_report(void *arg, const struct listen_problem *p)
+{
+	struct reports	*r = arg;
+	size_t		 len = strlen(r->text);
+
+	snprintf(r->text + len, sizeof r->text - len, "%zu.%zu %ld.%ld %s\n",
+	    p->group, p->address, p->other_group, p->other_address, p->why);
+}
+
+static void
+test_check_listeners(void **state)
+{
+	static const struct {
+		struct {
+			const char	*addresses[3];
+			int		 port;
+		}		 groups[3];
+		const char	*want;
+	} cases[] = {
+		/* The design's example: good. */
+		{ { { { "127.0.0.1" }, 1234 }, { { "*" }, 1235 },
+		    { { "127.0.0.1", "::1" }, 1236 } }, "" },
+		/* Same address, other ports; port 0 twice: good. */
+		{ { { { "127.0.0.1" }, 1234 }, { { "127.0.0.1" }, 1235 },
+		    { { "127.0.0.1", "::1" }, 0 } }, "" },
+		{ { { { "127.0.0.1" }, 0 }, { { "127.0.0.1" }, 0 } }, "" },
+		{ { { { "127.0.0.1" }, 1234 }, { { "127.0.0.1" }, 1234 } },
+		    "1.0 0.0 127.0.0.1: port 1234 listened on twice\n" },
+		{ { { { "127.0.0.1" }, 1234 }, { { "*" }, 1234 } },
+		    "1.0 0.0 *: overlaps 127.0.0.1 on port 1234\n" },
+		/* "*" is IPv4 and IPv6: said once, for the first. */
+		{ { { { "127.0.0.2", "::1" }, 1234 }, { { "*" }, 1234 } },
+		    "1.0 0.0 *: overlaps 127.0.0.2 on port 1234\n" },
+		{ { { { "::1" }, 7 }, { { "127.0.0.1" }, 7 },
+		    { { "127.0.0.2", "::1" }, 7 } },
+		    "2.1 0.0 ::1: port 7 listened on twice\n" },
+		/*
+		 * Within a group as config_check_addresses, then across:
+		 * each address said once.
+		 */
+		{ { { { "127.0.0.1" }, 9 }, { { "127.0.0.1", "127.0.0.1" },
+		    9 } }, "1.1 1.0 127.0.0.1: listed twice\n"
+		    "1.0 0.0 127.0.0.1: port 9 listened on twice\n" },
+		{ { { { "999.1.1.1" }, 9 }, { { "::1", "" }, 9 } },
+		    "0.0 -1.-1 999.1.1.1: not an IPv4 address\n"
+		    "1.1 -1.-1 must not be empty\n" },
+	};
+	struct listen_conf	l[3];
+	struct reports		r;
+	size_t			i, g, n;
+	int			rc, lines;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(l, 0, sizeof l);
+		for (g = 0; g < 3 && cases[i].groups[g].addresses[0] != NULL;
+		    g++) {
+			for (n = 0; n < 3 &&
+			    cases[i].groups[g].addresses[n] != NULL; n++)
+				;
+			l[g].addresses = (char **)cases[i].groups[g].addresses;
+			l[g].naddresses = n;
+			l[g].port = cases[i].groups[g].port;
+		}
+		r.text[0] = '\0';
+		rc = config_check_listeners(l, g, listen_report, &r);
+		if (strcmp(r.text, cases[i].want) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+			    r.text, cases[i].want);
+		for (lines = 0, n = 0; r.text[n] != '\0'; n++)
+			lines += r.text[n] == '\n';
+		assert_int_equal(rc, lines);
+	}
+}
+
 int
 main(void)
 {
@@ -205,6 +347,8 @@ main(void)
 		cmocka_unit_test(test_path_absolute),
 		cmocka_unit_test(test_addr_overlap),
 		cmocka_unit_test(test_check_addresses),
+		cmocka_unit_test(test_parse_prefix),
+		cmocka_unit_test(test_check_listeners),
 	};
 
 	return (cmocka_run_group_tests_name("confcheck", tests, NULL, NULL));

@@ -1,7 +1,8 @@
 /*
  * test_config.c - unit tests for the configuration loader (src/config.c):
  * defaults, each setting, each kind of error with its line number, and a
- * failed load leaving the configuration as it was.
+ * failed load leaving the configuration as it was; server.listen's groups
+ * (src/conflisten.c) and the one listener made without them.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #include "config.h"
@@ -20,8 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <cmocka.h>
 
+#include "proxy.h"
 #include "seqecho.h"
 
 static char	tmpdir[1024];	/* short, so paths under it fit in PATH_MAX */
@@ -105,6 +109,25 @@ assert_contains(const char *haystack, const char *needle)
 	}
 }
 
+/* Two listener groups compare equal. */
+static void
+assert_listen_equal(const struct listen_conf *a, const struct listen_conf *b)
+{
+	size_t	i;
+
+	assert_int_equal(a->naddresses, b->naddresses);
+	for (i = 0; i < a->naddresses; i++)
+		assert_string_equal(a->addresses[i], b->addresses[i]);
+	assert_int_equal(a->port, b->port);
+	assert_int_equal(a->proxy, b->proxy);
+	assert_int_equal(a->ntrusted, b->ntrusted);
+	for (i = 0; i < a->ntrusted; i++)
+		assert_memory_equal(&a->trusted[i], &b->trusted[i],
+		    sizeof a->trusted[i]);
+	assert_int_equal(a->tls, b->tls);
+	assert_int_equal(a->line, b->line);
+}
+
 /* The whole configuration compares equal. */
 static void
 assert_config_equal(const struct config *a, const struct config *b)
@@ -127,6 +150,11 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->client_address, b->client_address);
 	assert_int_equal(a->client_port, b->client_port);
 	assert_int_equal(a->connect_timeout, b->connect_timeout);
+	assert_int_equal(a->client_proxy, b->client_proxy);
+	assert_int_equal(a->proxy_timeout, b->proxy_timeout);
+	assert_int_equal(a->nlistens, b->nlistens);
+	for (i = 0; i < a->nlistens; i++)
+		assert_listen_equal(&a->listens[i], &b->listens[i]);
 }
 
 /*
@@ -152,6 +180,45 @@ assert_refused(int (*load)(struct config *, const char *, int),
 	free(err);
 	config_free(&cfg);
 	config_free(&def);
+}
+
+/* A file, and what the daemon's load says of it (after "PATH:"). */
+struct server_case {
+	const char	*text;
+	const char	*want;	/* or NULL: it loads */
+};
+
+/*
+ * Each file loads for any program (which looks nothing up), and the
+ * daemon's load, which checks the addresses to bind, says what it wants.
+ */
+static void
+assert_server_cases(const struct server_case *cases, size_t n)
+{
+	struct config	 cfg;
+	const char	*path;
+	char		*err;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		config_defaults(&cfg);
+		path = write_conf(cases[i].text);
+		if (load_capture(&cfg, path, 0, &err) != 0)
+			fail_msg("case %zu: %s", i, err);
+		free(err);
+		config_free(&cfg);
+		if (cases[i].want != NULL) {
+			assert_refused(config_load_server, cases[i].text,
+			    cases[i].want, i);
+			continue;
+		}
+		config_defaults(&cfg);
+		if (load_capture_with(config_load_server, &cfg, path, 0,
+		    &err) != 0)
+			fail_msg("case %zu: %s", i, err);
+		free(err);
+		config_free(&cfg);
+	}
 }
 
 static int
@@ -206,6 +273,10 @@ test_defaults(void **state)
 	assert_string_equal(cfg.client_address, "127.0.0.1");
 	assert_int_equal(cfg.client_port, 1234);
 	assert_int_equal(cfg.connect_timeout, 5);
+	assert_int_equal(cfg.client_proxy, PROXY_NONE);
+	assert_int_equal(cfg.proxy_timeout, 3);
+	assert_int_equal(cfg.nlistens, 0);
+	assert_null(cfg.listens);
 	config_free(&cfg);
 }
 
@@ -233,12 +304,14 @@ test_every_setting(void **state)
 	    "  workers = 4;\n"
 	    "  log_level = \"debug\";\n"
 	    "  pidfile = \"/run/seqechod.pid\";\n"
+	    "  proxy_timeout = 10;\n"
 	    "};\n"
 	    "client:\n"
 	    "{\n"
 	    "  address = \"192.0.2.1\";\n"
 	    "  port = 4322;\n"
 	    "  connect_timeout = 9;\n"
+	    "  proxy_protocol = \"v2\";\n"
 	    "};\n", &path, &err), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(cfg.naddresses, 1);
@@ -256,6 +329,8 @@ test_every_setting(void **state)
 	assert_string_equal(cfg.client_address, "192.0.2.1");
 	assert_int_equal(cfg.client_port, 4322);
 	assert_int_equal(cfg.connect_timeout, 9);
+	assert_int_equal(cfg.proxy_timeout, 10);
+	assert_int_equal(cfg.client_proxy, PROXY_V2);
 	free(err);
 	config_free(&cfg);
 }
@@ -450,6 +525,20 @@ static const struct {
 	    NULL },
 	{ "client:\n{\n  address = 1;\n};\n", 3, "address", NULL },
 	{ "client:\n{\n  timeout = 5;\n};\n", 3, "timeout", "unknown setting" },
+	{ "server:\n{\n  proxy_timeout = 0;\n};\n", 3, "proxy_timeout",
+	    "must be 1..3600" },
+	{ "server:\n{\n  proxy_timeout = 3601;\n};\n", 3, "proxy_timeout",
+	    "must be 1..3600" },
+	{ "server:\n{\n  proxy_timeout = 4294967299;\n};\n", 3,
+	    "proxy_timeout", "must be 1..3600" },
+	{ "server:\n{\n  proxy_timeout = \"3\";\n};\n", 3, "proxy_timeout",
+	    "must be an integer" },
+	{ "client:\n{\n  proxy_protocol = \"any\";\n};\n", 3,
+	    "proxy_protocol", "must be \"none\", \"v1\" or \"v2\"" },
+	{ "client:\n{\n  proxy_protocol = \"V1\";\n};\n", 3,
+	    "proxy_protocol", "must be \"none\", \"v1\" or \"v2\"" },
+	{ "client:\n{\n  proxy_protocol = 1;\n};\n", 3,
+	    "proxy_protocol", "must be \"none\", \"v1\" or \"v2\"" },
 	{ "/* a\n   b */\nserver:\n{\n  // c\n\n  port = 0;\n  max_line = -5;\n"
 	    "};\n", 8, "max_line", NULL },
 };
@@ -837,10 +926,7 @@ test_pidfile_relative_to_file(void **state)
 static void
 test_load_server_addresses(void **state)
 {
-	static const struct {
-		const char	*text;
-		const char	*want;	/* after "PATH:", or NULL: loads */
-	} cases[] = {
+	static const struct server_case cases[] = {
 		{ "server:\n{\n  address = \"\";\n};\n",
 		    "3: address: must not be empty" },
 		{ "server:\n{\n  address = \"999.1.1.1\";\n};\n",
@@ -860,31 +946,325 @@ test_load_server_addresses(void **state)
 		{ "server:\n{\n  address = \"*\";\n};\n", NULL },
 		{ "server:\n{\n  address = \"127.1\";\n};\n", NULL },
 	};
+
+	(void)state;
+	assert_server_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* The example of design.md (tls aside), every setting of a group read. */
+static void
+test_listen_groups(void **state)
+{
+	struct config		 cfg;
+	struct listen_conf	*l;
+	const char		*path;
+	char			*err;
+	uint8_t			 want[16];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg,
+	    "server:\n"
+	    "{\n"
+	    "  listen = (\n"
+	    "    { address = \"127.0.0.1\"; port = 1234; },\n"
+	    "    { address = \"*\"; port = 1235; proxy_protocol = \"v2\";\n"
+	    "      proxy_trusted = [ \"127.0.0.1\", \"::1\", \"10.9.8.7/8\" ]; },\n"
+	    "    { address = [ \"127.0.0.1\", \"::1\" ]; port = 1236;\n"
+	    "      tls = false; },\n"
+	    "    { proxy_protocol = \"any\"; proxy_trusted = \"fd00::/8\";\n"
+	    "      address = \"::1\"; },\n"
+	    "    { proxy_protocol = \"v1\"; proxy_trusted = [ \"::1\" ];\n"
+	    "      port = 0; },\n"
+	    "    { proxy_protocol = \"none\"; proxy_trusted = [ ]; port = 1; }\n"
+	    "  );\n"
+	    "};\n", &path, &err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.nlistens, 6);
+	l = cfg.listens;
+	assert_int_equal(l[0].naddresses, 1);
+	assert_string_equal(l[0].addresses[0], "127.0.0.1");
+	assert_int_equal(l[0].port, 1234);
+	assert_int_equal(l[0].proxy, PROXY_NONE);
+	assert_int_equal(l[0].ntrusted, 0);
+	assert_int_equal(l[0].tls, 0);
+	assert_int_equal(l[0].line, 4);
+
+	assert_string_equal(l[1].addresses[0], "*");
+	assert_int_equal(l[1].port, 1235);
+	assert_int_equal(l[1].proxy, PROXY_V2);
+	assert_int_equal(l[1].ntrusted, 3);
+	assert_int_equal(l[1].trusted[0].family, AF_INET);
+	assert_int_equal(l[1].trusted[0].bits, 32);
+	assert_int_equal(l[1].trusted[1].family, AF_INET6);
+	assert_int_equal(l[1].trusted[1].bits, 128);
+	assert_int_equal(l[1].trusted[2].bits, 8);
+	memset(want, 0, sizeof want);
+	inet_pton(AF_INET, "10.0.0.0", want);
+	assert_memory_equal(l[1].trusted[2].addr, want, sizeof want);
+	assert_int_equal(l[1].line, 5);
+
+	assert_int_equal(l[2].naddresses, 2);
+	assert_string_equal(l[2].addresses[1], "::1");
+	assert_int_equal(l[2].port, 1236);
+	assert_int_equal(l[2].line, 7);
+
+	/* The default port, 1234, on another address. */
+	assert_int_equal(l[3].naddresses, 1);
+	assert_string_equal(l[3].addresses[0], "::1");
+	assert_int_equal(l[3].port, 1234);
+	assert_int_equal(l[3].proxy, PROXY_ANY);
+	assert_int_equal(l[3].ntrusted, 1);
+	assert_int_equal(l[3].trusted[0].family, AF_INET6);
+	/* The default address. */
+	assert_int_equal(l[4].naddresses, 1);
+	assert_string_equal(l[4].addresses[0], "127.0.0.1");
+	assert_int_equal(l[4].proxy, PROXY_V1);
+	assert_int_equal(l[4].port, 0);
+	assert_int_equal(l[5].proxy, PROXY_NONE);
+	assert_int_equal(l[5].ntrusted, 0);
+	assert_int_equal(l[5].line, 13);
+	free(err);
+
+	/* The daemon's load finds nothing wrong with them either. */
+	config_free(&cfg);
+	config_defaults(&cfg);
+	assert_int_equal(load_capture_with(config_load_server, &cfg, path, 0,
+	    &err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.nlistens, 6);
+	free(err);
+	config_free(&cfg);
+}
+
+/* listen = (); is as if it were not there. */
+static void
+test_listen_empty(void **state)
+{
+	static const char *const texts[] = {
+		"server:\n{\n  listen = ();\n};\n",
+		"server:\n{\n  listen = [];\n};\n",
+		"server:\n{\n  listen = ( );\n  port = 99;\n};\n",
+	};
 	struct config	 cfg;
 	const char	*path;
 	char		*err;
 	size_t		 i;
 
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		/* Any program may read the file: it looks nothing up. */
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
 		config_defaults(&cfg);
-		path = write_conf(cases[i].text);
-		assert_int_equal(load_capture(&cfg, path, 0, &err), 0);
-		free(err);
-		config_free(&cfg);
-		if (cases[i].want != NULL) {
-			assert_refused(config_load_server, cases[i].text,
-			    cases[i].want, i);
-			continue;
-		}
-		config_defaults(&cfg);
-		if (load_capture_with(config_load_server, &cfg, path, 0,
-		    &err) != 0)
+		if (load_text(&cfg, texts[i], &path, &err) != 0)
 			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(cfg.nlistens, 0);
+		assert_null(cfg.listens);
 		free(err);
 		config_free(&cfg);
 	}
+}
+
+/* Each error of a group, with its line and setting; nothing changes. */
+static void
+test_listen_errors(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} cases[] = {
+		{ "server:\n{\n  listen = 5;\n};\n", "3: listen: must be a "
+		    "list of groups: ( { port = 1234; }, ... )" },
+		{ "server:\n{\n  listen = [ 1, 2 ];\n};\n", "3: listen: must "
+		    "be a list of groups: ( { port = 1234; }, ... )" },
+		{ "server:\n{\n  listen = ( { port = 1; },\n    7 );\n};\n",
+		    "4: listen: must be a list of groups: ( { port = 1234; }, "
+		    "... )" },
+		{ "server:\n{\n  listen = {\n    port = 1;\n  };\n};\n",
+		    "3: listen: must be a list of groups: ( { port = 1234; }, "
+		    "... )" },
+		{ "server:\n{\n  listen = (\n    { prot = 1; }\n  );\n};\n",
+		    "4: prot: unknown setting" },
+		{ "server:\n{\n  listen = (\n    { port = 70000; }\n  );\n};\n",
+		    "4: port: must be 0..65535" },
+		{ "server:\n{\n  listen = (\n    { port = -1; }\n  );\n};\n",
+		    "4: port: must be 0..65535" },
+		{ "server:\n{\n  listen = (\n    {\n      port =\n"
+		    "        4294968530; }\n  );\n};\n",
+		    "5: port: must be 0..65535" },
+		{ "server:\n{\n  listen = (\n    { port = \"1\"; }\n  );\n};\n",
+		    "4: port: must be an integer" },
+		{ "server:\n{\n  listen = (\n    { address = 1; }\n  );\n};\n",
+		    "4: address: must be a string or a list of strings" },
+		{ "server:\n{\n  listen = (\n    { address = [ ]; }\n  );\n};\n",
+		    "4: address: must name at least one address" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v3\"; }\n"
+		    "  );\n};\n", "4: proxy_protocol: must be \"none\", \"v1\", "
+		    "\"v2\" or \"any\"" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = 2; }\n"
+		    "  );\n};\n", "4: proxy_protocol: must be \"none\", \"v1\", "
+		    "\"v2\" or \"any\"" },
+		{ "server:\n{\n  listen = (\n    {\n      proxy_protocol = "
+		    "\"v2\"; }\n  );\n};\n", "5: proxy_trusted: must list the "
+		    "addresses allowed to send a PROXY header when "
+		    "proxy_protocol is \"v2\"" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"any\";\n"
+		    "      proxy_trusted = [];\n    }\n  );\n};\n",
+		    "5: proxy_trusted: must list the addresses allowed to send a "
+		    "PROXY header when proxy_protocol is \"any\"" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
+		    "      proxy_trusted = [ \"::1\",\n        \"10.0.0.0/33\" ];"
+		    " }\n  );\n};\n",
+		    "6: proxy_trusted: 10.0.0.0/33: prefix length must be 0..32" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
+		    "      proxy_trusted = \"localhost\"; }\n  );\n};\n",
+		    "5: proxy_trusted: localhost: not an address or prefix" },
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
+		    "      proxy_trusted = [ 1 ]; }\n  );\n};\n",
+		    "5: proxy_trusted: must be a string or a list of strings" },
+		{ "server:\n{\n  listen = (\n    { port = 1; },\n"
+		    "    { port = 2;\n      tls = true; }\n  );\n};\n",
+		    "6: tls: TLS listeners are not available in this version "
+		    "of seqechod" },
+		{ "server:\n{\n  listen = (\n    { tls = 1; }\n  );\n};\n",
+		    "4: tls: must be true or false" },
+		/* Messages are one line, and each names its string. */
+		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
+		    "      proxy_trusted = [ \"::1\", \"::1\n\" ]; }\n  );\n};\n",
+		    "5: proxy_trusted: must not contain a newline" },
+		{ "server:\n{\n  listen = (\n    { address = \"a\nb\"; }\n"
+		    "  );\n};\n", "4: address: must not contain a newline" },
+		{ "server:\n{\n  address = [ \"::1\",\n    \"\n\" ];\n};\n",
+		    "3: address: must not contain a newline" },
+		/* A bad group does not hide the setting after the list. */
+		{ "server:\n{\n  listen = (\n    { tls = 1; }\n  );\n"
+		    "  max_line = 0;\n};\n", "6: max_line: must be 1..1048576" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_refused(config_load, cases[i].text, cases[i].want, i);
+		assert_refused(config_load_server, cases[i].text,
+		    cases[i].want, i);
+	}
+}
+
+/* What the daemon's load finds of the listeners' addresses. */
+static void
+test_listen_addresses_checked(void **state)
+{
+	static const struct server_case cases[] = {
+		{ "server:\n{\n  listen = (\n    { address = \"999.1.1.1\"; }\n"
+		    "  );\n};\n", "4: address: 999.1.1.1: not an IPv4 address" },
+		{ "server:\n{\n  listen = (\n    { address = [ \"::1\",\n"
+		    "      \"::1\" ]; }\n  );\n};\n",
+		    "5: address: ::1: listed twice (the other on line 4)" },
+		{ "server:\n{\n  listen = (\n    { port = 1235; },\n"
+		    "    { address = \"*\";\n      port = 1235; }\n  );\n};\n",
+		    "5: address: *: overlaps 127.0.0.1 on port 1235 (the other "
+		    "on line 4)" },
+		/* The default address and port, twice. */
+		{ "server:\n{\n  listen = (\n    { },\n    { }\n  );\n};\n",
+		    "5: address: 127.0.0.1: port 1234 listened on twice (the "
+		    "other on line 4)" },
+		{ "server:\n{\n  listen = (\n    { address = \"::1\"; },\n"
+		    "    { address = [ \"127.0.0.1\",\n      \"::1\" ]; }\n"
+		    "  );\n};\n", "6: address: ::1: port 1234 listened on twice "
+		    "(the other on line 4)" },
+		{ "server:\n{\n  listen = (\n    { port = 0; },\n"
+		    "    { port = 0; }\n  );\n};\n", NULL },
+		{ "server:\n{\n  listen = (\n    { port = 1; },\n"
+		    "    { port = 2; address = [ \"127.0.0.1\", \"::1\" ]; },\n"
+		    "    { port = 1; address = \"::1\"; }\n  );\n};\n", NULL },
+		/* Not bound with listen given, so not checked. */
+		{ "server:\n{\n  address = [ \"::1\", \"::1\" ];\n"
+		    "  listen = ( { } );\n};\n", NULL },
+	};
+
+	(void)state;
+	assert_server_cases(cases, sizeof cases / sizeof cases[0]);
+}
+
+/* Without server.listen, address and port are the one plain listener. */
+static void
+test_effective_listener(void **state)
+{
+	struct config	 cfg, copy;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&cfg);
+	config_set_address(&cfg, "::1");
+	config_add_address(&cfg, "127.0.0.2");
+	cfg.port = 4444;
+	config_effective_listeners(&cfg);
+	assert_int_equal(cfg.nlistens, 1);
+	assert_int_equal(cfg.listens[0].naddresses, 2);
+	assert_string_equal(cfg.listens[0].addresses[0], "::1");
+	assert_string_equal(cfg.listens[0].addresses[1], "127.0.0.2");
+	/* Its own copy: the server's addresses may go. */
+	assert_true(cfg.listens[0].addresses != cfg.addresses);
+	assert_true(cfg.listens[0].addresses[0] != cfg.addresses[0]);
+	assert_int_equal(cfg.listens[0].port, 4444);
+	assert_int_equal(cfg.listens[0].proxy, PROXY_NONE);
+	assert_int_equal(cfg.listens[0].ntrusted, 0);
+	assert_int_equal(cfg.listens[0].tls, 0);
+	assert_int_equal(cfg.listens[0].line, 0);
+	/* Twice is once. */
+	config_effective_listeners(&cfg);
+	assert_int_equal(cfg.nlistens, 1);
+	config_free(&cfg);
+
+	/* With the list given, the list stays as it is. */
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "server:\n{\n  port = 5;\n"
+	    "  listen = (\n    { port = 6; },\n    { port = 7; }\n  );\n};\n",
+	    &path, &err), 0);
+	free(err);
+	config_defaults(&copy);
+	assert_int_equal(load_capture(&copy, path, 0, &err), 0);
+	free(err);
+	config_effective_listeners(&cfg);
+	assert_config_equal(&cfg, &copy);
+	assert_int_equal(cfg.listens[1].port, 7);
+	config_free(&cfg);
+	config_free(&copy);
+}
+
+/* A failed load keeps the listeners; a good one without listen too. */
+static void
+test_listen_load_over_load(void **state)
+{
+	struct config	 cfg, first;
+	const char	*path;
+	char		*err;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_int_equal(load_text(&cfg, "server: { listen = ( { port = 8; "
+	    "proxy_protocol = \"v1\"; proxy_trusted = \"::1\"; } ); };\n",
+	    &path, &err), 0);
+	free(err);
+	config_defaults(&first);
+	assert_int_equal(load_capture(&first, path, 0, &err), 0);
+	free(err);
+	assert_int_equal(load_text(&cfg, "server: { listen = ( { port = 9; },"
+	    " { port = -1; } ); };\n", &path, &err), -1);
+	free(err);
+	assert_config_equal(&cfg, &first);
+	assert_int_equal(load_text(&cfg, "server: { port = 2; };\n", &path,
+	    &err), 0);
+	free(err);
+	assert_int_equal(cfg.nlistens, 1);
+	assert_int_equal(cfg.listens[0].port, 8);
+	assert_int_equal(cfg.listens[0].trusted[0].family, AF_INET6);
+	/* And listen = (); clears them. */
+	assert_int_equal(load_text(&cfg, "server: { listen = (); };\n", &path,
+	    &err), 0);
+	free(err);
+	assert_int_equal(cfg.nlistens, 0);
+	config_free(&cfg);
+	config_free(&first);
 }
 
 int
@@ -910,6 +1290,12 @@ main(void)
 		cmocka_unit_test(test_pidfile_relative_to_file),
 		cmocka_unit_test(test_load_server_addresses),
 		cmocka_unit_test(test_wrapped_number_not_hidden),
+		cmocka_unit_test(test_listen_groups),
+		cmocka_unit_test(test_listen_empty),
+		cmocka_unit_test(test_listen_errors),
+		cmocka_unit_test(test_listen_addresses_checked),
+		cmocka_unit_test(test_effective_listener),
+		cmocka_unit_test(test_listen_load_over_load),
 	};
 
 	return (cmocka_run_group_tests_name("config", tests, setup, teardown));

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration loader
- * (src/config.c, src/confscan.c).
+ * (src/config.c, src/conflisten.c, src/confscan.c).
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * Any bytes, written to a memfd and loaded by path with config_defaults and
@@ -12,7 +12,8 @@
  * literals in the file; in a file config_load accepts, each of them must be
  * the value of an integer setting (every other kind of setting rejects a
  * number), so, taken in file order, their exact values must equal the
- * loaded integer settings in the order libconfig lists them.
+ * loaded integer settings in the order libconfig lists them (the ports
+ * of server.listen's groups where the list is).
  *
  * Every message names the file and a line that is in it, and libconfig's
  * own "duplicate setting name", which names no setting, never gets through:
@@ -35,6 +36,7 @@
 
 #include <libconfig.h>
 
+#include "proxy.h"
 #include "seqecho.h"
 
 #define MAX_LITERALS	4096
@@ -57,6 +59,8 @@ static const struct int_setting ints[] = {
 	{ "server", "idle_timeout", offsetof(struct config, idle_timeout),
 	    0, 86400 },
 	{ "server", "workers", offsetof(struct config, workers), 0, 256 },
+	{ "server", "proxy_timeout", offsetof(struct config, proxy_timeout),
+	    1, 3600 },
 	{ "client", "port", offsetof(struct config, client_port), 1, 65535 },
 	{ "client", "connect_timeout", offsetof(struct config, connect_timeout),
 	    1, 3600 },
@@ -279,6 +283,45 @@ field(const struct config *cfg, const struct int_setting *is)
 	return (*(const int *)((const char *)cfg + is->offset));
 }
 
+/* The listeners of a configuration that loaded, as documented. */
+static void
+check_listens(const struct config *cfg, const char *text)
+{
+	const struct listen_conf	*l;
+	size_t				 i, j;
+
+	if ((cfg->nlistens == 0) != (cfg->listens == NULL))
+		fail("listens and nlistens disagree", text);
+	for (i = 0; i < cfg->nlistens; i++) {
+		l = &cfg->listens[i];
+		if (l->naddresses < 1 || l->addresses == NULL)
+			fail("a listener without an address", text);
+		for (j = 0; j < l->naddresses; j++) {
+			if (l->addresses[j] == NULL)
+				fail("a NULL listener address", text);
+		}
+		if (l->port < 0 || l->port > 65535)
+			fail("a listener's port out of range", text);
+		if (l->proxy < PROXY_NONE || l->proxy > PROXY_ANY)
+			fail("a listener's proxy_protocol out of range", text);
+		if (l->proxy != PROXY_NONE && l->ntrusted == 0)
+			fail("a PROXY listener without proxy_trusted", text);
+		for (j = 0; j < l->ntrusted; j++) {
+			if (!(l->trusted[j].family == AF_INET &&
+			    l->trusted[j].bits >= 0 &&
+			    l->trusted[j].bits <= 32) &&
+			    !(l->trusted[j].family == AF_INET6 &&
+			    l->trusted[j].bits >= 0 &&
+			    l->trusted[j].bits <= 128))
+				fail("a bad proxy_trusted prefix", text);
+		}
+		if (l->tls)
+			fail("a TLS listener accepted", text);
+		if (l->line < 1)
+			fail("a listener without its line", text);
+	}
+}
+
 /* A configuration that loaded: every value as documented. */
 static void
 check_valid(const struct config *cfg, const char *text)
@@ -318,6 +361,59 @@ check_valid(const struct config *cfg, const char *text)
 	if (cfg->log_level < LOG_LEVEL_ERROR ||
 	    cfg->log_level > LOG_LEVEL_DEBUG)
 		fail("bad log level", text);
+	if (cfg->client_proxy != PROXY_NONE && cfg->client_proxy != PROXY_V1 &&
+	    cfg->client_proxy != PROXY_V2)
+		fail("bad client proxy_protocol", text);
+	check_listens(cfg, text);
+}
+
+/*
+ * The next literal is an integer equal to the loaded value v of the
+ * setting group.name; *k moves past it.
+ */
+static void
+literal_is(const struct literal *lits, size_t nlits, size_t *k,
+    const char *group, const char *name, int v, const char *text)
+{
+	if (*k >= nlits)
+		fail("more integer settings than literals (scanner out of "
+		    "step)", text);
+	if (lits[*k].is_float)
+		fail("a float literal where an integer setting was loaded",
+		    text);
+	if (lits[*k].overflow || lits[*k].value != (long long)v) {
+		fprintf(stderr, "%s.%s: loaded %d; literal at offset %zu is "
+		    "%s%lld\n", group, name, v, lits[*k].offset,
+		    lits[*k].overflow ? "beyond 64 bits, " : "",
+		    lits[*k].value);
+		fail("a number was wrapped or misread", text);
+	}
+	(*k)++;
+}
+
+/* The integers in server.listen's groups: only ports, in order. */
+static void
+listen_literals(const struct config *cfg, config_setting_t *list,
+    const struct literal *lits, size_t nlits, size_t *k, const char *text)
+{
+	config_setting_t	*g, *m;
+	int			 i, j, type;
+
+	for (i = 0; (g = config_setting_get_elem(list, i)) != NULL; i++) {
+		if ((size_t)i >= cfg->nlistens)
+			fail("a listen group not loaded", text);
+		for (j = 0; (m = config_setting_get_elem(g, j)) != NULL; j++) {
+			type = config_setting_type(m);
+			if (type != CONFIG_TYPE_INT &&
+			    type != CONFIG_TYPE_INT64)
+				continue;
+			if (strcmp(config_setting_name(m), "port") != 0)
+				fail("an unknown integer setting accepted in "
+				    "a listen group", text);
+			literal_is(lits, nlits, k, "listen", "port",
+			    cfg->listens[i].port, text);
+		}
+	}
 }
 
 /*
@@ -345,6 +441,11 @@ check_literals(const struct config *cfg, const char *text)
 		for (j = 0; (s = config_setting_get_elem(group, j)) != NULL;
 		    j++) {
 			type = config_setting_type(s);
+			if (type == CONFIG_TYPE_LIST && strcmp(
+			    config_setting_name(s), "listen") == 0) {
+				listen_literals(cfg, s, lits, nlits, &k, text);
+				continue;
+			}
 			if (type != CONFIG_TYPE_INT &&
 			    type != CONFIG_TYPE_INT64)
 				continue;
@@ -353,22 +454,8 @@ check_literals(const struct config *cfg, const char *text)
 			if (is == NULL)
 				fail("an unknown integer setting accepted",
 				    text);
-			if (k >= nlits)
-				fail("more integer settings than literals "
-				    "(scanner out of step)", text);
-			if (lits[k].is_float)
-				fail("a float literal where an integer "
-				    "setting was loaded", text);
-			if (lits[k].overflow ||
-			    lits[k].value != (long long)field(cfg, is)) {
-				fprintf(stderr, "%s.%s: loaded %d; literal at "
-				    "offset %zu is %s%lld\n", is->group,
-				    is->name, field(cfg, is), lits[k].offset,
-				    lits[k].overflow ? "beyond 64 bits, " :
-				    "", lits[k].value);
-				fail("a number was wrapped or misread", text);
-			}
-			k++;
+			literal_is(lits, nlits, &k, is->group, is->name,
+			    field(cfg, is), text);
 		}
 	}
 	config_destroy(&lc);
@@ -396,7 +483,9 @@ check_unchanged(const struct config *cfg, const struct config *def,
 	    strcmp(cfg->separator, def->separator) != 0 ||
 	    strcmp(cfg->pidfile, def->pidfile) != 0 ||
 	    strcmp(cfg->client_address, def->client_address) != 0 ||
-	    cfg->framing != def->framing || cfg->log_level != def->log_level)
+	    cfg->framing != def->framing || cfg->log_level != def->log_level ||
+	    cfg->client_proxy != def->client_proxy ||
+	    cfg->nlistens != def->nlistens)
 		fail("a failed load changed a setting", text);
 }
 
@@ -436,8 +525,9 @@ check_messages(const char *text, size_t size, int has_nul, int rc)
 			fprintf(stderr, "%.*s\n", (int)(end - m), m);
 			fail("a message without a line of the file", text);
 		}
-		if (memmem(m, (size_t)(end - m), "duplicate setting", 17) !=
-		    NULL) {
+		/* libconfig's own words, where a setting's name should be. */
+		if ((size_t)(end - num) >= 19 &&
+		    memcmp(num, ": duplicate setting", 19) == 0) {
 			fprintf(stderr, "%.*s\n", (int)(end - m), m);
 			fail("libconfig's duplicate passed on without the "
 			    "setting", text);
