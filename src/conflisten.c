@@ -309,6 +309,7 @@ listen_copy(struct listen_conf *dst, const struct listen_conf *src)
 	}
 }
 
+/* Free n listener groups and the array that holds them. */
 void
 conflisten_free(struct listen_conf *l, size_t n)
 {
