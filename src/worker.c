@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +83,7 @@ worker_new(struct server *server, int index, struct event_base *base)
 void
 worker_start(struct worker *w)
 {
+	char	name[16];
 	int	error;
 
 	if (!w->own_thread)
@@ -89,6 +91,9 @@ worker_start(struct worker *w)
 	if ((error = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
 		fatalx("cannot start worker %d: %s", w->index,
 		    strerror(error));
+	/* So that top -H and ps -L tell the workers apart. */
+	snprintf(name, sizeof name, "seqechod-w%d", w->index);
+	pthread_setname_np(w->thread, name);
 }
 
 static void *
