@@ -149,9 +149,17 @@ def test_higher_max_connections_raises_fd_limit():
         check(start < 100, "soft limit %d at start" % start)
         reload(d, server_conf(max_connections=2000))
         soft = nofile(d.pid)[0]
-        check(soft > 2000, "soft limit %d after max_connections = 2000" % soft)
-        check(not d.log_lines(r"max_connections lowered"),
-              "limit lowered:\n" + d.log_text())
+        if any("valgrind" in w for w in harness.seqechod_wrapper()):
+            # valgrind refuses to let its guest raise RLIMIT_NOFILE: then
+            # the daemon must fit max_connections to the limit and say so.
+            check(d.log_lines(r"max_connections lowered"),
+                  "limit not raised, nor max_connections lowered:\n" +
+                  d.log_text())
+        else:
+            check(soft > 2000,
+                  "soft limit %d after max_connections = 2000" % soft)
+            check(not d.log_lines(r"max_connections lowered"),
+                  "limit lowered:\n" + d.log_text())
         check_eq(send_recv_all(d.port, b"x\n"), b"0x\n", "reply")
 
 
