@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,13 @@ struct proxy_wait {
 	struct event		*timer;
 	struct accepted		 a;
 	struct timeval		 started;
+	int			 waiting;	/* on the heap, its events set */
 	size_t			 len;
 	uint8_t			 buf[PROXY_HEADER_MAX];
 };
 
 static void	proxy_host(const struct sockaddr_storage *, char *, size_t);
-static void	proxy_read(struct proxy_wait *);
+static int	proxy_read(struct proxy_wait *);
 static void	proxy_done(struct proxy_wait *, const struct proxy_header *,
 		    size_t);
 static void	proxy_fail(struct proxy_wait *, int, const char *);
@@ -56,7 +58,7 @@ void
 proxy_start(struct worker *w, const struct accepted *a)
 {
 	struct event_base	*base = worker_base(w);
-	struct proxy_wait	*pw;
+	struct proxy_wait	 first, *pw;
 	struct timeval		 now, tv = { a->params.proxy_timeout, 0 };
 	char			 why[INET6_ADDRSTRLEN + 32];
 
@@ -68,10 +70,22 @@ proxy_start(struct worker *w, const struct accepted *a)
 		proxy_reject(w, a, &now, 1, why);
 		return;
 	}
-	pw = xcalloc(1, sizeof *pw);
-	pw->worker = w;
-	pw->a = *a;
-	pw->started = now;
+	/*
+	 * A balancer sends the header at once, so it is usually here
+	 * already: read it from the stack, and set up a wait (its buffer,
+	 * events and timer cost a quarter of a churning connection) only
+	 * when it is not all here.
+	 */
+	first.worker = w;
+	first.a = *a;
+	first.started = now;
+	first.waiting = 0;
+	first.len = 0;
+	if (proxy_read(&first) == 0)
+		return;
+	pw = xmalloc(sizeof *pw);
+	memcpy(pw, &first, offsetof(struct proxy_wait, buf) + first.len);
+	pw->waiting = 1;
 	pw->ev = event_new(base, a->fd, EV_READ | EV_PERSIST,
 	    proxy_read_callback, pw);
 	pw->timer = evtimer_new(base, proxy_timer_callback, pw);
@@ -83,8 +97,6 @@ proxy_start(struct worker *w, const struct accepted *a)
 	event_add(pw->ev, NULL);
 	log_debug("conn %llu: waiting for a PROXY header",
 	    (unsigned long long)a->id);
-	/* A balancer sends the header at once: it is often here already. */
-	proxy_read(pw);
 }
 
 /* An address without its port, as a trusted prefix names it. */
@@ -106,9 +118,9 @@ proxy_host(const struct sockaddr_storage *ss, char *buf, size_t len)
 /*
  * Read what the header still needs, as much as the socket has of it; on a
  * whole header start the connection, on a bad one or the end of the
- * stream close it. Otherwise wait for the next read event.
+ * stream close it, and return 0. Otherwise return 1: wait for more.
  */
-static void
+static int
 proxy_read(struct proxy_wait *pw)
 {
 	struct proxy_header	 h;
@@ -123,15 +135,15 @@ proxy_read(struct proxy_wait *pw)
 		    &used, &why);
 		if (st == PROXY_DONE) {
 			proxy_done(pw, &h, used);
-			return;
+			return (0);
 		}
 		if (st == PROXY_BAD) {
 			proxy_fail(pw, 1, why != NULL ? why : "bad header");
-			return;
+			return (0);
 		}
 		if (need <= pw->len || need > sizeof pw->buf) {
 			proxy_fail(pw, 1, "header over its limit");
-			return;
+			return (0);
 		}
 		n = recv(pw->a.fd, pw->buf + pw->len, need - pw->len,
 		    MSG_DONTWAIT);
@@ -140,7 +152,7 @@ proxy_read(struct proxy_wait *pw)
 			continue;
 		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
+			return (1);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -150,7 +162,7 @@ proxy_read(struct proxy_wait *pw)
 			snprintf(msg, sizeof msg, "%s %s the header",
 			    strerror(errno), pw->len == 0 ? "before" : "inside");
 		proxy_fail(pw, n == 0 ? 0 : 1, msg);
-		return;
+		return (0);
 	}
 }
 
@@ -174,11 +186,14 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h, size_t used)
 	    (unsigned long long)a.id, h->version, used,
 	    h->local ? ", local" : "");
 	/* The connection's bufferevent takes the descriptor over. */
-	LIST_REMOVE(pw, entry);
-	event_free(pw->ev);
-	event_free(pw->timer);
+	if (pw->waiting) {
+		LIST_REMOVE(pw, entry);
+		event_free(pw->ev);
+		event_free(pw->timer);
+	}
 	conn_new(pw->worker, &a);	/* copies a.pre before returning */
-	free(pw);
+	if (pw->waiting)
+		free(pw);
 }
 
 /*
@@ -228,16 +243,20 @@ proxy_reject(struct worker *w, const struct accepted *a,
 	worker_conn_closed(w, !a->over_limit);
 }
 
-/* Free a wait whose socket is closed or passed on. */
+/* Free a wait (its events before its socket, closed unless passed on). */
 static void
 proxy_release(struct proxy_wait *pw)
 {
-	LIST_REMOVE(pw, entry);
-	event_free(pw->ev);
-	event_free(pw->timer);
-	if (pw->a.fd != -1)
-		close(pw->a.fd);
-	free(pw);
+	int	fd = pw->a.fd;
+
+	if (pw->waiting) {
+		LIST_REMOVE(pw, entry);
+		event_free(pw->ev);
+		event_free(pw->timer);
+		free(pw);
+	}
+	if (fd != -1)
+		close(fd);
 }
 
 static void
