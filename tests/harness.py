@@ -462,6 +462,17 @@ class Daemon:
         return vmrss_kib(self.pid)
 
 
+def socket_activate_tool():
+    """systemd-socket-activate's path, or skip: seqechod must have been
+    built with libsystemd for socket activation to mean anything."""
+    if os.environ.get("SEQECHO_LIBSYSTEMD") != "yes":
+        skip("seqechod was built without libsystemd")
+    tool = shutil.which("systemd-socket-activate")
+    if tool is None:
+        skip("systemd-socket-activate not found (Debian package systemd)")
+    return tool
+
+
 def running(pid):
     """pid is a live process (not a zombie)."""
     try:

@@ -13,9 +13,7 @@ down.
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
-import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -151,12 +149,7 @@ def test_shutdown_tells_a_connection_waiting_for_its_header():
 
 
 def activate(ports, conf_text):
-    if os.environ.get("SEQECHO_LIBSYSTEMD") != "yes":
-        harness.skip("seqechod was built without libsystemd")
-    tool = shutil.which("systemd-socket-activate")
-    if tool is None:
-        harness.skip("systemd-socket-activate not found (Debian package "
-                     "systemd)")
+    tool = harness.socket_activate_tool()
     argv = [tool]
     for p in ports:
         argv += ["-l", "127.0.0.1:%d" % p]

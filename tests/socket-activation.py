@@ -6,9 +6,7 @@ binding its own; systemd-socket-activate stands in for systemd.
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
-import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -18,12 +16,7 @@ from harness import check, check_eq, connect, recv_until_eof, server_conf
 
 
 def start(port, conf):
-    if os.environ.get("SEQECHO_LIBSYSTEMD") != "yes":
-        harness.skip("seqechod was built without libsystemd")
-    tool = shutil.which("systemd-socket-activate")
-    if tool is None:
-        harness.skip("systemd-socket-activate not found (Debian package "
-                     "systemd)")
+    tool = harness.socket_activate_tool()
     log = open(harness.write_file("", suffix=".log"), "w+b")
     p = subprocess.Popen([tool, "-l", "127.0.0.1:%d" % port,
                           harness.seqechod_path(), "-c", conf],
