@@ -23,7 +23,7 @@
 #include <libconfig.h>
 
 #include "confscan.h"
-#include "conflisten.h"
+#include "confload.h"
 #include "proxy.h"
 #include "seqecho.h"
 
@@ -32,10 +32,9 @@ enum setting_kind {
 	KIND_STRING,
 	KIND_PATH,		/* a string; relative to the file's directory */
 	KIND_ADDRESSES,
-	KIND_FRAMING,
-	KIND_LOG_LEVEL,
-	KIND_LISTEN,		/* server.listen: conflisten.c */
-	KIND_CLIENT_PROXY
+	KIND_BOOL,
+	KIND_CHOICE,		/* a string from a list of names: choices */
+	KIND_LISTEN		/* server.listen: conflisten.c */
 };
 
 struct setting {
@@ -45,9 +44,32 @@ struct setting {
 	long long	 min;
 	long long	 max;
 	size_t		 offset;
+	const struct choice *choices;	/* KIND_CHOICE: ends with a NULL name */
 };
 
-#define FIELD(f)	offsetof(struct config, f)
+#define OFFSET(f)	offsetof(struct config, f)
+#define FIELD(f)	OFFSET(f), NULL
+#define CHOICE(f, c)	OFFSET(f), c
+
+static const struct choice framings[] = {
+	{ "line", PROTO_FRAMING_LINE }, { "segment", PROTO_FRAMING_SEGMENT },
+	{ NULL, 0 }
+};
+static const struct choice log_levels[] = {
+	{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
+	{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG }, { NULL, 0 }
+};
+static const struct choice client_proxies[] = {
+	{ "none", PROXY_NONE }, { "v1", PROXY_V1 }, { "v2", PROXY_V2 },
+	{ NULL, 0 }
+};
+static const struct choice tls_verifies[] = {
+	{ "none", TLS_VERIFY_NONE }, { "optional", TLS_VERIFY_OPTIONAL },
+	{ "require", TLS_VERIFY_REQUIRE }, { NULL, 0 }
+};
+static const struct choice tls_versions[] = {
+	{ "1.2", TLS_VERSION_1_2 }, { "1.3", TLS_VERSION_1_3 }, { NULL, 0 }
+};
 
 static const struct setting settings[] = {
 	{ "server", "address", KIND_ADDRESSES, 0, 0, FIELD(addresses) },
@@ -59,33 +81,49 @@ static const struct setting settings[] = {
 	{ "server", "idle_timeout", KIND_INT, 0, 86400, FIELD(idle_timeout) },
 	{ "server", "separator", KIND_STRING, 0, PROTO_SEPARATOR_MAX,
 	    FIELD(separator) },
-	{ "server", "framing", KIND_FRAMING, 0, 0, FIELD(framing) },
+	{ "server", "framing", KIND_CHOICE, 0, 0, CHOICE(framing, framings) },
 	{ "server", "workers", KIND_INT, 0, 256, FIELD(workers) },
-	{ "server", "log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level) },
+	{ "server", "log_level", KIND_CHOICE, 0, 0,
+	    CHOICE(log_level, log_levels) },
 	{ "server", "pidfile", KIND_PATH, 0, PATH_MAX, FIELD(pidfile) },
 	{ "server", "listen", KIND_LISTEN, 0, 0, FIELD(listens) },
 	{ "server", "proxy_timeout", KIND_INT, 1, 3600, FIELD(proxy_timeout) },
+	{ "server", "tls_certificate", KIND_PATH, 0, PATH_MAX,
+	    FIELD(tls_certificate) },
+	{ "server", "tls_key", KIND_PATH, 0, PATH_MAX, FIELD(tls_key) },
+	{ "server", "tls_ca", KIND_PATH, 0, PATH_MAX, FIELD(tls_ca) },
+	{ "server", "tls_verify", KIND_CHOICE, 0, 0,
+	    CHOICE(tls_verify, tls_verifies) },
+	{ "server", "tls_min_version", KIND_CHOICE, 0, 0,
+	    CHOICE(tls_min_version, tls_versions) },
+	{ "server", "http", KIND_STRING, 0, 255, FIELD(http) },
+	{ "server", "name", KIND_STRING, 0, 255, FIELD(name) },
 	{ "client", "address", KIND_STRING, 1, 255, FIELD(client_address) },
 	{ "client", "port", KIND_INT, 1, 65535, FIELD(client_port) },
 	{ "client", "connect_timeout", KIND_INT, 1, 3600,
 	    FIELD(connect_timeout) },
-	{ "client", "proxy_protocol", KIND_CLIENT_PROXY, 0, 0,
-	    FIELD(client_proxy) },
+	{ "client", "proxy_protocol", KIND_CHOICE, 0, 0,
+	    CHOICE(client_proxy, client_proxies) },
+	{ "client", "tls", KIND_BOOL, 0, 0, FIELD(client_tls) },
+	{ "client", "tls_ca", KIND_PATH, 0, PATH_MAX, FIELD(client_tls_ca) },
+	{ "client", "tls_servername", KIND_STRING, 0, 255,
+	    FIELD(client_tls_servername) },
+	{ "client", "tls_certificate", KIND_PATH, 0, PATH_MAX,
+	    FIELD(client_tls_certificate) },
+	{ "client", "tls_key", KIND_PATH, 0, PATH_MAX,
+	    FIELD(client_tls_key) },
 };
 #define NSETTINGS	(sizeof settings / sizeof settings[0])
 
-struct loader {
-	const char	*path;
-	char		*text;		/* the file, for confscan.c */
-	int		 errors;
-	int		 listeners;	/* check the server's addresses */
-	struct confscan_overflow *overflows;
-	size_t		 noverflows;
-	int		*address_lines;	/* of the server addresses it set */
-	size_t		 naddress_lines;
-	config_setting_t *listen;	/* server.listen, when set */
-	int		 listen_errors;	/* in it */
+/* The strings struct config owns, for copying and freeing it. */
+static const size_t string_fields[] = {
+	OFFSET(separator), OFFSET(pidfile), OFFSET(tls_certificate),
+	OFFSET(tls_key), OFFSET(tls_ca), OFFSET(http), OFFSET(name),
+	OFFSET(client_address), OFFSET(client_tls_ca),
+	OFFSET(client_tls_servername), OFFSET(client_tls_certificate),
+	OFFSET(client_tls_key)
 };
+#define NSTRING_FIELDS	(sizeof string_fields / sizeof string_fields[0])
 
 static int	 config_load_file(struct config *, const char *, int, int);
 static int	 config_slurp(struct loader *);
@@ -96,14 +134,11 @@ static void	 config_group(struct loader *, struct config *,
 		     config_setting_t *);
 static void	 config_setting(struct loader *, struct config *,
 		     const struct setting *, config_setting_t *);
-static int	 config_string(struct loader *, const struct setting *,
-		     config_setting_t *, const char **);
 static void	 config_addresses(struct loader *, struct config *,
 		     config_setting_t *);
 static void	 config_address_lines(struct loader *, config_setting_t *,
 		     int);
 static void	 config_address_problem(void *, size_t, long, const char *);
-static int	 overflowed(const struct loader *, int, const char *);
 static void	 config_set_string(char **, const char *);
 
 /* Every setting's default, as in the example file and seqecho.conf(5). */
@@ -127,6 +162,18 @@ config_defaults(struct config *cfg)
 	cfg->connect_timeout = 5;	/* seconds */
 	cfg->client_proxy = PROXY_NONE;
 	cfg->proxy_timeout = 3;		/* seconds */
+	cfg->tls_certificate = xstrdup("");
+	cfg->tls_key = xstrdup("");
+	cfg->tls_ca = xstrdup("");
+	cfg->tls_verify = TLS_VERIFY_NONE;
+	cfg->tls_min_version = TLS_VERSION_1_2;
+	cfg->http = xstrdup("");
+	cfg->name = xstrdup("");
+	cfg->client_tls = 0;
+	cfg->client_tls_ca = xstrdup("");
+	cfg->client_tls_servername = xstrdup("");
+	cfg->client_tls_certificate = xstrdup("");
+	cfg->client_tls_key = xstrdup("");
 	cfg->listens = NULL;		/* none: address and port serve */
 	cfg->nlistens = 0;
 }
@@ -134,10 +181,11 @@ config_defaults(struct config *cfg)
 void
 config_free(struct config *cfg)
 {
+	size_t	i;
+
 	config_strings_free(cfg->addresses, cfg->naddresses);
-	free(cfg->separator);
-	free(cfg->pidfile);
-	free(cfg->client_address);
+	for (i = 0; i < NSTRING_FIELDS; i++)
+		free(*(char **)((char *)cfg + string_fields[i]));
 	conflisten_free(cfg->listens, cfg->nlistens);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -152,9 +200,10 @@ config_copy(struct config *dst, const struct config *src)
 	dst->addresses = xcalloc(src->naddresses, sizeof *dst->addresses);
 	for (i = 0; i < src->naddresses; i++)
 		dst->addresses[i] = xstrdup(src->addresses[i]);
-	dst->separator = xstrdup(src->separator);
-	dst->pidfile = xstrdup(src->pidfile);
-	dst->client_address = xstrdup(src->client_address);
+	for (i = 0; i < NSTRING_FIELDS; i++)
+		*(char **)((char *)dst + string_fields[i]) =
+		    xstrdup(*(char *const *)((const char *)src +
+		    string_fields[i]));
 	conflisten_copy(dst, src);
 }
 
@@ -406,7 +455,7 @@ config_setting(struct loader *ld, struct config *cfg,
 	void			*field = (char *)cfg + st->offset;
 	const char		*str;
 	char			*path;
-	int			 type = config_setting_type(s), line, i;
+	int			 type = config_setting_type(s), line;
 
 	line = config_setting_source_line(s);
 	switch (st->kind) {
@@ -414,11 +463,11 @@ config_setting(struct loader *ld, struct config *cfg,
 		config_get_int(ld, s, st->name, st->min, st->max, field);
 		return;
 	case KIND_STRING:
-		if (config_string(ld, st, s, &str) == 0)
+		if (config_get_string(ld, s, st->name, st->min, st->max, &str) == 0)
 			config_set_string(field, str);
 		return;
 	case KIND_PATH:
-		if (config_string(ld, st, s, &str) == -1)
+		if (config_get_string(ld, s, st->name, st->min, st->max, &str) == -1)
 			return;
 		path = config_path_relative(ld->path, str);
 		if (strlen(path) > PATH_MAX)
@@ -431,28 +480,15 @@ config_setting(struct loader *ld, struct config *cfg,
 		}
 		free(path);
 		return;
-	case KIND_FRAMING:
-		if (type != CONFIG_TYPE_STRING) {
-			config_error(ld, line, st->name, "must be a string");
-			return;
-		}
-		str = config_setting_get_string(s);
-		if (strcmp(str, "line") == 0)
-			cfg->framing = PROTO_FRAMING_LINE;
-		else if (strcmp(str, "segment") == 0)
-			cfg->framing = PROTO_FRAMING_SEGMENT;
-		else
+	case KIND_BOOL:
+		if (type != CONFIG_TYPE_BOOL)
 			config_error(ld, line, st->name,
-			    "must be \"line\" or \"segment\"");
+			    "must be true or false");
+		else
+			*(int *)field = config_setting_get_bool(s);
 		return;
-	case KIND_LOG_LEVEL:
-		if (type != CONFIG_TYPE_STRING ||
-		    (i = log_level_parse(config_setting_get_string(s))) == -1) {
-			config_error(ld, line, st->name, "must be \"error\", "
-			    "\"warning\", \"info\" or \"debug\"");
-			return;
-		}
-		cfg->log_level = i;
+	case KIND_CHOICE:
+		config_get_choice(ld, s, st->name, st->choices, field);
 		return;
 	case KIND_ADDRESSES:
 		config_addresses(ld, cfg, s);
@@ -461,67 +497,7 @@ config_setting(struct loader *ld, struct config *cfg,
 		ld->listen = s;
 		ld->listen_errors = conflisten_parse(ld, s, cfg);
 		return;
-	case KIND_CLIENT_PROXY:
-		i = type == CONFIG_TYPE_STRING ?
-		    proxy_mode_parse(config_setting_get_string(s)) : -1;
-		if (i == -1 || i == PROXY_ANY) {
-			config_error(ld, line, st->name,
-			    "must be \"none\", \"v1\" or \"v2\"");
-			return;
-		}
-		cfg->client_proxy = i;
-		return;
 	}
-}
-
-/*
- * An integer setting, min..max, into *out; 0, or -1 having said why. A
- * number libconfig wrapped is out of range whatever it became.
- */
-int
-config_get_int(struct loader *ld, config_setting_t *s, const char *name,
-    long long min, long long max, int *out)
-{
-	long long	v;
-	int		type = config_setting_type(s);
-	int		line = config_setting_source_line(s);
-
-	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-		config_error(ld, line, name, "must be an integer");
-		return (-1);
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max || overflowed(ld, line, name)) {
-		config_error(ld, line, name, "must be %lld..%lld", min, max);
-		return (-1);
-	}
-	*out = (int)v;
-	return (0);
-}
-
-/* A string setting within its length and without a newline; 0 or -1. */
-static int
-config_string(struct loader *ld, const struct setting *st,
-    config_setting_t *s, const char **str)
-{
-	int	line = config_setting_source_line(s);
-
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		config_error(ld, line, st->name, "must be a string");
-		return (-1);
-	}
-	*str = config_setting_get_string(s);
-	if ((long long)strlen(*str) < st->min ||
-	    (long long)strlen(*str) > st->max) {
-		config_error(ld, line, st->name,
-		    "must be %lld to %lld bytes long", st->min, st->max);
-		return (-1);
-	}
-	if (strchr(*str, '\n') != NULL) {
-		config_error(ld, line, st->name, "must not contain a newline");
-		return (-1);
-	}
-	return (0);
 }
 
 /* server.address: a string or a list of them, each noted with its line. */
@@ -537,67 +513,6 @@ config_addresses(struct loader *ld, struct config *cfg, config_setting_t *s)
 	cfg->addresses = addresses;
 	cfg->naddresses = n;
 	config_address_lines(ld, s, config_setting_source_line(s));
-}
-
-/*
- * A string or a list of strings (an address setting), copied into *out;
- * 0, or -1 having said why. An empty list is an error unless allowed.
- */
-int
-config_get_strings(struct loader *ld, config_setting_t *s, const char *name,
-    int empty_ok, char ***out, size_t *nout)
-{
-	int	type = config_setting_type(s), i, n;
-	int	line = config_setting_source_line(s);
-
-	if (type == CONFIG_TYPE_STRING)
-		n = 1;
-	else if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST)
-		n = config_setting_length(s);
-	else
-		n = -1;
-	for (i = 0; type != CONFIG_TYPE_STRING && i < n; i++) {
-		if (config_setting_type(config_setting_get_elem(s, i)) !=
-		    CONFIG_TYPE_STRING)
-			n = -1;
-	}
-	if (n == -1) {
-		config_error(ld, line, name,
-		    "must be a string or a list of strings");
-		return (-1);
-	}
-	/* Each is said in messages, which are one line each. */
-	for (i = 0; i < n; i++) {
-		if (strchr(type == CONFIG_TYPE_STRING ?
-		    config_setting_get_string(s) :
-		    config_setting_get_string_elem(s, i), '\n') != NULL) {
-			config_error(ld, line, name,
-			    "must not contain a newline");
-			return (-1);
-		}
-	}
-	if (n == 0 && !empty_ok) {
-		config_error(ld, line, name, "must name at least one address");
-		return (-1);
-	}
-	*out = xcalloc(n > 0 ? (size_t)n : 1, sizeof **out);
-	*nout = (size_t)n;
-	if (type == CONFIG_TYPE_STRING)
-		(*out)[0] = xstrdup(config_setting_get_string(s));
-	for (i = 0; type != CONFIG_TYPE_STRING && i < n; i++)
-		(*out)[i] = xstrdup(config_setting_get_string_elem(s, i));
-	return (0);
-}
-
-/* Free a list of strings. */
-void
-config_strings_free(char **strings, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(strings[i]);
-	free(strings);
 }
 
 /* Note the line of each address, for the checks of the daemon's load. */
@@ -633,19 +548,4 @@ config_address_problem(void *arg, size_t i, long other, const char *why)
 		    why, ld->address_lines[other]);
 	else
 		config_error(ld, line, "address", "%s", why);
-}
-
-/* Was a wrapped number given to this setting on this line? */
-static int
-overflowed(const struct loader *ld, int line, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < ld->noverflows; i++) {
-		if ((ld->overflows[i].line == line ||
-		    ld->overflows[i].name_line == line) &&
-		    strcmp(ld->overflows[i].name, name) == 0)
-			return (1);
-	}
-	return (0);
 }

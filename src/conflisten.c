@@ -14,7 +14,7 @@
 
 #include <libconfig.h>
 
-#include "conflisten.h"
+#include "confload.h"
 #include "proxy.h"
 #include "seqecho.h"
 

@@ -25,6 +25,15 @@
 #define SEQECHO_ADDRESS		"127.0.0.1"
 #define ADDRSTRLEN		(INET6_ADDRSTRLEN + 8)
 
+/* server.tls_verify: whether to ask for client certificates. */
+#define TLS_VERIFY_NONE		0
+#define TLS_VERIFY_OPTIONAL	1
+#define TLS_VERIFY_REQUIRE	2
+
+/* server.tls_min_version */
+#define TLS_VERSION_1_2		0
+#define TLS_VERSION_1_3		1
+
 /* An address or CIDR prefix allowed to send a PROXY header. */
 struct addr_prefix {
 	int		 family;	/* AF_INET or AF_INET6 */
@@ -63,13 +72,25 @@ struct config {
 	char		 *pidfile;
 	struct listen_conf *listens;	/* server.listen; empty: see below */
 	size_t		  nlistens;
-	int		  proxy_timeout;	/* seconds for a PROXY header */
+	int		  proxy_timeout;	/* seconds: PROXY header, TLS handshake */
+	char		 *tls_certificate;	/* paths; "" = none */
+	char		 *tls_key;
+	char		 *tls_ca;
+	int		  tls_verify;		/* TLS_VERIFY_* */
+	int		  tls_min_version;	/* TLS_VERSION_* */
+	char		 *http;			/* "ADDRESS:PORT"; "" = off */
+	char		 *name;			/* "" = the host name */
 
 	/* client group */
 	char		 *client_address;
 	int		  client_port;
 	int		  connect_timeout;
 	int		  client_proxy;	/* PROXY_NONE, _V1 or _V2: --proxy */
+	int		  client_tls;
+	char		 *client_tls_ca;	/* "" = the system's store */
+	char		 *client_tls_servername; /* "" = the host argument */
+	char		 *client_tls_certificate;
+	char		 *client_tls_key;
 };
 
 /* A problem config_check_listeners found with one listener's address. */
