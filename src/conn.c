@@ -29,7 +29,7 @@
 
 static const char *reason_names[REASON_COUNT] = {
 	"bye", "eof", "timeout", "too-long", "full", "reset", "error",
-	"shutdown", "proxy"
+	"shutdown", "proxy", "tls"
 };
 
 static void	conn_write_callback(struct bufferevent *, void *);

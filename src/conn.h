@@ -54,6 +54,7 @@ struct conn {
 	size_t			 in_left;	/* input left by the last callback */
 	char			 peer[ADDRSTRLEN];
 	char			 via[ADDRSTRLEN + 8];	/* " via=ADDRESS" or "" */
+	const char		*tls_version;	/* "TLSv1.3"; NULL: plain TCP */
 };
 
 struct bufferevent;

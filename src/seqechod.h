@@ -41,6 +41,7 @@ enum conn_reason {
 	REASON_ERROR,
 	REASON_SHUTDOWN,
 	REASON_PROXY,		/* no valid PROXY header: never served */
+	REASON_TLS,		/* the TLS handshake failed or timed out */
 	REASON_COUNT
 };
 
@@ -162,6 +163,9 @@ void		 conn_new(struct worker *, const struct accepted *);
 void		 conn_shutdown_all(struct conn_list *);
 void		 conn_free_all(struct conn_list *);
 const char	*conn_reason_name(enum conn_reason);
+
+/* server-tls.c */
+time_t		 server_tls_not_after(const struct server *);
 
 /* conn-proxy.c */
 void		 proxy_start(struct worker *, const struct accepted *);
