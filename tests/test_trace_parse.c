@@ -30,6 +30,8 @@ static void
 put(struct frame *f, const void *p, size_t n)
 {
 	assert_true(f->n + n <= sizeof f->b);
+	if (n == 0)
+		return;
 	memcpy(f->b + f->n, p, n);
 	f->n += n;
 }

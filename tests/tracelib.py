@@ -68,9 +68,9 @@ class Capture:
     """
 
     def __init__(self, bpf, iface="lo", extra=()):
+        # A big buffer (KiB): loopback's segments are up to 64 KiB each.
         self.argv = [tool("tcpdump"), "-i", iface, "-U", "--immediate-mode",
-                     "-n", "-s", "0"] + \
-            list(extra)
+                     "-B", "65536", "-n", "-s", "0"] + list(extra)
         self.path = harness.write_file(b"", suffix=".pcap")
         self.argv += ["-w", self.path, bpf]
         self.errpath = self.path + ".err"
@@ -107,6 +107,11 @@ class Capture:
             self.proc.kill()
             self.proc.wait()
         self.err.close()
+        m = re.search(r"(\d+) packets? dropped by kernel", self._err())
+        if etype is None:
+            check(m is not None and m.group(1) == "0",
+                  "tcpdump lost packets, the capture is not whole: %s"
+                  % self._err())
         return False
 
 
