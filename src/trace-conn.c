@@ -19,6 +19,7 @@
 
 #define NBUCKETS_MIN	1024
 #define DELAYED_USEC	30000	/* a bare ACK this late was delayed */
+#define FORGET_USEC	(240 * 1000000LL)	/* 2 MSL: no straggler after */
 
 /* Sequence number comparisons, modulo 2^32 (RFC 9293 3.4). */
 #define SEQ_LT(a, b)	((int32_t)((a) - (b)) < 0)
@@ -46,6 +47,7 @@ static struct trace_conn *conn_new(struct trace_table *,
 static void		 conn_begin(struct trace_conn *,
 			     const struct trace_seg *, int64_t, int *);
 static void		 conn_grow_table(struct trace_table *);
+static void		 conn_forget(struct trace_table *, int64_t);
 static void		 conn_link(struct trace_table *, struct trace_conn *);
 static void		 conn_unlink(struct trace_table *, struct trace_conn *);
 static void		 conn_end(struct trace_table *, struct trace_conn *);
@@ -136,6 +138,29 @@ conn_grow_table(struct trace_table *t)
 	free(old);
 }
 
+/*
+ * Free the connections drawn longer ago than any straggler of theirs can
+ * come (two maximum segment lifetimes), so that a long live capture
+ * keeps only what it may still need.
+ */
+static void
+conn_forget(struct trace_table *t, int64_t now)
+{
+	struct trace_conn	**pp, *c;
+	size_t			  i;
+
+	for (i = 0; i < t->nbuckets; i++) {
+		for (pp = &t->buckets[i]; (c = *pp) != NULL; ) {
+			if (c->done && now - c->last > FORGET_USEC) {
+				*pp = c->hnext;
+				free(c);
+				t->nconns--;
+			} else
+				pp = &c->hnext;
+		}
+	}
+}
+
 /* Put a connection at the end of the list of those not yet drawn. */
 static void
 conn_link(struct trace_table *t, struct trace_conn *c)
@@ -202,6 +227,8 @@ conn_new(struct trace_table *t, const struct trace_seg *s, int64_t usec,
 	struct trace_conn	*c;
 	size_t			 b;
 
+	if (t->nconns >= t->nbuckets)
+		conn_forget(t, usec);
 	if (t->nconns >= t->nbuckets)
 		conn_grow_table(t);
 	c = xcalloc(1, sizeof *c);
@@ -420,12 +447,15 @@ trace_table_add(struct trace_table *t, int64_t usec, const struct trace_seg *g)
 		conn_link(t, c);
 	} else if (c->done) {
 		/* The same ends again: a new connection, or a straggler. */
-		if ((g->flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
+		if ((g->flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN) {
+			c->last = usec;
 			return;
+		}
 		conn_begin(c, g, usec, &d);
 		c->number = ++t->numbered;
 		conn_link(t, c);
 	}
+	c->last = usec;
 	notes = seg_notes(c, d, g, usec, &acks_fin);
 	move_states(c, d, g, acks_fin);
 	rec_append(c, d, usec, g, notes);

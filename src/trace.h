@@ -91,6 +91,7 @@ struct trace_conn {
 	int64_t			 start;		/* usec of the first segment */
 	int			 midstream;
 	int			 done;		/* drawn: later segments dropped */
+	int64_t			 last;		/* usec of the latest segment */
 	uint64_t		 number;	/* 1, 2, ... in order of appearance */
 	struct trace_rec	*recs;
 	size_t			 nrecs;

@@ -164,6 +164,29 @@ def test_refused():
              "TIME_WAIT")
 
 
+def test_many_connections_and_ports_reused():
+    # 3000 connections over ten minutes, 500 client ports used twice: the
+    # table grows, forgets the ones long drawn, and a SYN on the ends of
+    # one drawn makes a new connection, while a straggler does not.
+    segs = []
+    for i in range(3000):
+        c = Conn(cport=40000 + i % 2500, cisn=1000 + i)
+        t = i * 0.2
+        c.handshake(t)
+        c.send("c", t + 0.001, "RA")
+        c.send("s", t + 0.002, "A")		# a straggler after the RST
+        segs += c.segs
+    path = harness.write_file(pcap(segs), suffix=".pcap")
+    rc, out, err = run_trace(["-q", "-r", path])
+    check_eq((rc, err), (0, ""), "rc, stderr")
+    heads = [l for l in out.splitlines() if l.startswith("connection ")]
+    check_eq(len(heads), 3000, "ladders")
+    check_eq(heads[2999], "connection 3000: 127.0.0.1:40499 -> 127.0.0.1:1234",
+             "the last")
+    check(all(summary(l, "TIME_WAIT") == "none: a RST ended the connection"
+              for l in parse(out)), "every one reset")
+
+
 def test_usage_errors():
     rc, out, err = run_trace(["-h"])
     check_eq((rc, err), (0, ""), "-h")
