@@ -282,6 +282,8 @@ seg_notes(struct trace_conn *c, int d, const struct trace_seg *g,
 	}
 	if ((g->flags & TCPF_FIN) && g->len > 0)
 		notes |= NOTE_FINDATA;
+	if (g->flags & TCPF_RST)
+		notes |= NOTE_RST;
 	*acks_fin = (g->flags & TCPF_ACK) && r->fin_sent &&
 	    !SEQ_LT(g->ack, r->fin_end);
 	if (g->flags & TCPF_ACK) {

@@ -180,6 +180,7 @@ trace_summary_lines(const struct trace_conn *c, char v[][TRACE_LINE],
 	    "ACKs were delayed (30 ms or more after the data)");
 	note(c, &ls, NOTE_RETRANS, "a segment was retransmitted",
 	    "segments were retransmitted");
+	note(c, &ls, NOTE_RST, "a RST was sent", "RSTs were sent");
 	return (ls.n);
 }
 

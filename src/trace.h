@@ -65,6 +65,7 @@ struct trace_rec {
 #define NOTE_PIGGY	0x04	/* data carrying the ACK of new bytes */
 #define NOTE_DELAYED	0x08	/* a bare ACK sent late */
 #define NOTE_FINACK	0x10	/* a FIN riding on the ACK of the other's */
+#define NOTE_RST	0x20	/* a reset */
 
 /* One end of a connection. */
 struct trace_side {

@@ -162,6 +162,8 @@ def test_refused():
     check_eq(summary(l, "handshake"), "not completed", "handshake")
     check_eq(summary(l, "TIME_WAIT"), "none: a RST ended the connection",
              "TIME_WAIT")
+    check("note: a RST was sent (#2)" in l["summary"], "notes: %r"
+          % l["summary"])
 
 
 def test_many_connections_and_ports_reused():

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """trace-live: seqecho-trace capturing live on lo (as root): the
 privileges are gone once the capture is open (uid nobody, no
-capabilities), -c 1 exits after the first ladder, SIGINT draws the
+capabilities), -c 1 exits after the first ladder (which agrees with
+tshark's reading of tcpdump's capture beside it), SIGINT draws the
 connections still open, marked unfinished, and exits 0; without the
 privilege to capture, the one line design.md gives and exit 1.
 
@@ -92,8 +93,11 @@ def test_count_one():
     with Daemon() as d:
         # No -i: lo is the default.
         live = Live(["-c", "1", "-p", str(d.port)])
-        rc, out, err = run_client(["127.0.0.1", str(d.port)], b"hello\nbye\n")
-        check_eq((rc, out), (0, b"0hello\n"), "client")
+        with tracelib.Capture("tcp port %d" % d.port) as cap:
+            rc, out, err = run_client(["127.0.0.1", str(d.port)],
+                                      b"hello\nbye\n")
+            check_eq((rc, out), (0, b"0hello\n"), "client")
+            d.wait_log(r"closed peer=")
         # The second connection is not drawn: -c 1 exits after the first.
         rc, out, err = live.wait()
         check_eq((rc, err), (0, ""), "rc, stderr")
@@ -103,6 +107,8 @@ def test_count_one():
         check_eq(final_states(ladders[0]), ("TIME_WAIT", "CLOSE"), "states")
         check_eq(summary(ladders[0], "TIME_WAIT"), ladders[0]["left"],
                  "TIME_WAIT side")
+        # What it captured live is what tcpdump captured, as tshark reads it.
+        tracelib.compare(ladders[0], tracelib.tshark(cap.path)[0], "live")
         check("\x1b" not in out and out.isascii(), "plain ASCII: %r" % out)
 
 
