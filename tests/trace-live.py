@@ -55,11 +55,25 @@ class Live:
                                          stdin=subprocess.DEVNULL, stdout=o,
                                          stderr=e)
         # The capture is open and filtered before the drop: wait for it.
-        harness.wait_for(lambda: self.proc.poll() is not None or
-                         dropped(self.proc.pid), harness.t(10),
-                         "seqecho-trace dropping its privileges")
-        check(self.proc.poll() is None, "seqecho-trace exited: %s" %
-              self.text(self.err))
+        try:
+            harness.wait_for(lambda: self.proc.poll() is not None or
+                             dropped(self.proc.pid), harness.t(10),
+                             "seqecho-trace dropping its privileges")
+            check(self.proc.poll() is None, "seqecho-trace exited: %s" %
+                  self.text(self.err))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, value, tb):
+        # A test that failed half-way leaves no capture running.
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        return False
 
     def text(self, path):
         with open(path, errors="replace") as f:
@@ -78,61 +92,61 @@ class Live:
 
 def test_privileges_dropped():
     with Daemon() as d:
-        live = Live(["-i", "lo", "-p", str(d.port)])
-        st = status(live.proc.pid)
-        check_eq(st["Uid"], ["65534"] * 4, "uids")
-        check_eq(st["CapEff"], ["0000000000000000"], "effective capabilities")
-        check_eq(st["CapPrm"], ["0000000000000000"], "permitted capabilities")
-        check_eq(st["CapBnd"], ["0000000000000000"], "bounding set")
-        check_eq(st["NoNewPrivs"], ["1"], "no_new_privs")
-        live.proc.send_signal(signal.SIGINT)
-        check_eq(live.wait(), (0, "", ""), "rc, stdout, stderr")
+        with Live(["-i", "lo", "-p", str(d.port)]) as live:
+            st = status(live.proc.pid)
+            check_eq(st["Uid"], ["65534"] * 4, "uids")
+            check_eq(st["CapEff"], ["0000000000000000"], "effective capabilities")
+            check_eq(st["CapPrm"], ["0000000000000000"], "permitted capabilities")
+            check_eq(st["CapBnd"], ["0000000000000000"], "bounding set")
+            check_eq(st["NoNewPrivs"], ["1"], "no_new_privs")
+            live.proc.send_signal(signal.SIGINT)
+            check_eq(live.wait(), (0, "", ""), "rc, stdout, stderr")
 
 
 def test_count_one():
     with Daemon() as d:
         # No -i: lo is the default.
-        live = Live(["-c", "1", "-p", str(d.port)])
-        with tracelib.Capture("tcp port %d" % d.port) as cap:
-            rc, out, err = run_client(["127.0.0.1", str(d.port)],
-                                      b"hello\nbye\n")
-            check_eq((rc, out), (0, b"0hello\n"), "client")
-            d.wait_log(r"closed peer=")
-        # The second connection is not drawn: -c 1 exits after the first.
-        rc, out, err = live.wait()
-        check_eq((rc, err), (0, ""), "rc, stderr")
-        ladders = parse(out)
-        check_eq(len(ladders), 1, "ladders:\n%s" % out)
-        check(not ladders[0]["unfinished"], "unfinished")
-        check_eq(final_states(ladders[0]), ("TIME_WAIT", "CLOSE"), "states")
-        check_eq(summary(ladders[0], "TIME_WAIT"), ladders[0]["left"],
-                 "TIME_WAIT side")
-        # What it captured live is what tcpdump captured, as tshark reads it.
-        tracelib.compare(ladders[0], tracelib.tshark(cap.path)[0], "live")
-        check("\x1b" not in out and out.isascii(), "plain ASCII: %r" % out)
+        with Live(["-c", "1", "-p", str(d.port)]) as live:
+            with tracelib.Capture("tcp port %d" % d.port) as cap:
+                rc, out, err = run_client(["127.0.0.1", str(d.port)],
+                                          b"hello\nbye\n")
+                check_eq((rc, out), (0, b"0hello\n"), "client")
+                d.wait_log(r"closed peer=")
+            # -c 1: it exits by itself once the first ladder is drawn.
+            rc, out, err = live.wait()
+            check_eq((rc, err), (0, ""), "rc, stderr")
+            ladders = parse(out)
+            check_eq(len(ladders), 1, "ladders:\n%s" % out)
+            check(not ladders[0]["unfinished"], "unfinished")
+            check_eq(final_states(ladders[0]), ("TIME_WAIT", "CLOSE"), "states")
+            check_eq(summary(ladders[0], "TIME_WAIT"), ladders[0]["left"],
+                     "TIME_WAIT side")
+            # What it captured live is what tcpdump captured, as tshark reads it.
+            tracelib.compare(ladders[0], tracelib.tshark(cap.path)[0], "live")
+            check("\x1b" not in out and out.isascii(), "plain ASCII: %r" % out)
 
 
 def test_sigint_draws_unfinished():
     with Daemon() as d:
-        live = Live(["-i", "lo", "-p", str(d.port)])
-        s = harness.connect(d.port)
-        try:
-            harness.sendall_bounded(s, b"open\n")
-            check_eq(harness.read_line(s), b"0open", "reply")
-            live.proc.send_signal(signal.SIGINT)
-            rc, out, err = live.wait()
-        finally:
-            s.close()
-        check_eq((rc, err), (0, ""), "rc, stderr")
-        ladders = parse(out)
-        check_eq(len(ladders), 1, "ladders:\n%s" % out)
-        check(ladders[0]["unfinished"], "marked unfinished:\n%s" % out)
-        check_eq([x["len"] for x in ladders[0]["segs"] if x["len"]], [5, 6],
-                 "the line and its reply")
-        check_eq(final_states(ladders[0]), ("ESTABLISHED", "ESTABLISHED"),
-                 "states")
-        check(summary(ladders[0], "unfinished").startswith("the capture ends"),
-              "summary: %r" % ladders[0]["summary"])
+        with Live(["-i", "lo", "-p", str(d.port)]) as live:
+            s = harness.connect(d.port)
+            try:
+                harness.sendall_bounded(s, b"open\n")
+                check_eq(harness.read_line(s), b"0open", "reply")
+                live.proc.send_signal(signal.SIGINT)
+                rc, out, err = live.wait()
+            finally:
+                s.close()
+            check_eq((rc, err), (0, ""), "rc, stderr")
+            ladders = parse(out)
+            check_eq(len(ladders), 1, "ladders:\n%s" % out)
+            check(ladders[0]["unfinished"], "marked unfinished:\n%s" % out)
+            check_eq([x["len"] for x in ladders[0]["segs"] if x["len"]], [5, 6],
+                     "the line and its reply")
+            check_eq(final_states(ladders[0]), ("ESTABLISHED", "ESTABLISHED"),
+                     "states")
+            check(summary(ladders[0], "unfinished").startswith("the capture ends"),
+                  "summary: %r" % ladders[0]["summary"])
 
 
 def test_permission_denied():
@@ -162,18 +176,18 @@ def test_file_capability_for_a_user():
         if r.returncode != 0:
             harness.skip("setcap on %s: %s" % (d, r.stderr.strip()))
         with Daemon() as dm:
-            live = Live(["-c", "1", "-p", str(dm.port)],
-                        prefix=[setpriv, "--reuid=65534", "--regid=65534",
-                                "--clear-groups"], program=prog)
-            check_eq(status(live.proc.pid)["CapEff"], ["0000000000000000"],
-                     "effective capabilities")
-            rc, out, err = run_client(["-x", "server", "127.0.0.1",
-                                       str(dm.port)], b"hi\n")
-            check_eq(rc, 0, "client")
-            rc, out, err = live.wait()
-            check_eq((rc, err), (0, ""), "rc, stderr")
-            (l,) = parse(out)
-            check_eq(final_states(l), ("CLOSE", "TIME_WAIT"), "states")
+            with Live(["-c", "1", "-p", str(dm.port)],
+                      prefix=[setpriv, "--reuid=65534", "--regid=65534",
+                              "--clear-groups"], program=prog) as live:
+                check_eq(status(live.proc.pid)["CapEff"], ["0000000000000000"],
+                         "effective capabilities")
+                rc, out, err = run_client(["-x", "server", "127.0.0.1",
+                                           str(dm.port)], b"hi\n")
+                check_eq(rc, 0, "client")
+                rc, out, err = live.wait()
+                check_eq((rc, err), (0, ""), "rc, stderr")
+                (l,) = parse(out)
+                check_eq(final_states(l), ("CLOSE", "TIME_WAIT"), "states")
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
