@@ -10,13 +10,20 @@ Each connection gets the protocol: replies "<serial><line>" from serial
 (unless close_notify=False: then it just closes TCP, as a careless server
 does), half-closes, and closes once the client's FIN arrives. What each
 connection showed is recorded in `sessions`: the SNI it sent, the
-client certificate's CN, the TLS version, and how the client ended
+client certificate's CN, the TLS version, whether the session was
+resumed, and how the client ended
 ("close_notify" if its close_notify came, "eof" for a bare TCP FIN).
+
+socat_server(cert, key) is a second, independent server: socat's OpenSSL
+listener, a serial-echo script behind it for each connection.
 """
 
+import contextlib
+import shutil
 import socket
 import socketserver
 import ssl
+import subprocess
 import threading
 
 import harness
@@ -93,7 +100,7 @@ class TLSServer(socketserver.ThreadingTCPServer):
         if cert:
             cn = dict(x[0] for x in cert["subject"]).get("commonName")
         rec = {"sni": self.local.sni, "client": cn, "version": c.version(),
-               "end": None, "lines": 0}
+               "resumed": c.session_reused, "end": None, "lines": 0}
         try:
             rec["end"] = self._session(c, rec)
         except (ssl.SSLError, OSError) as e:
@@ -145,3 +152,44 @@ class TLSServer(socketserver.ThreadingTCPServer):
         except (ssl.SSLError, OSError):
             pass
         raw.close()
+
+
+# The protocol for socat's EXEC: one connection's serials, up to bye.
+ECHO = ("import sys\n"
+        "n = 0\n"
+        "for l in sys.stdin.buffer:\n"
+        "    l = l.rstrip(b'\\n').rstrip(b'\\r')\n"
+        "    if l == b'bye':\n"
+        "        break\n"
+        "    sys.stdout.buffer.write(b'%d%s\\n' % (n, l))\n"
+        "    sys.stdout.buffer.flush()\n"
+        "    n += 1\n")
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def socat_server(cert, key):
+    """socat OPENSSL-LISTEN on 127.0.0.1; yields its port."""
+    socat = shutil.which("socat")
+    if socat is None:
+        harness.skip("socat not installed (.ci/install-deps)")
+    script = harness.write_file(ECHO, suffix=".py")
+    port = harness.free_port()
+    p = subprocess.Popen([socat, "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
+                          "fork,cert=%s,key=%s,verify=0" % (port, cert, key),
+                          "EXEC:python3 %s" % script],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        harness.wait_for(lambda: p.poll() is None and listening(port),
+                         what="socat listening")
+        yield port
+    finally:
+        p.kill()
+        p.wait()
