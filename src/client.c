@@ -78,6 +78,13 @@ client_run(struct client *c)
 	client_stdout_restore(c);
 	/* Closing narrates the end, which comes before any last word. */
 	client_close(c);
+	/*
+	 * A TLS bufferevent defers its write callback, holding a reference
+	 * to itself until that runs: one more pass of the loop lets it go,
+	 * or the free client_close asked for never happens.
+	 */
+	if (c->tls)
+		event_base_loop(c->base, EVLOOP_NONBLOCK);
 	client_last_word(c);
 
 	if (c->connect_ev != NULL)
