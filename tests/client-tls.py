@@ -6,16 +6,20 @@ is verified by default (--ca, else the system's store; the name from
 certificate's addresses), each failure is one line and exit 1, --insecure
 skips the check and says so, --cert/--key answer a server that asks, the
 client group's tls settings are the defaults, -v narrates the handshake
-and whether close_notify came back, and a plain server or a silent one
-fail cleanly.
+and whether close_notify came back, every -x mode keeps its meaning, a
+terminal is told the TLS version, and a plain server or a silent one fail
+cleanly.
 
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
 import os
+import pty
+import select
 import socket
 import ssl
 import subprocess
+import time
 
 import harness
 import tlscerts
@@ -283,6 +287,53 @@ def test_silent_server_times_out():
                                   "handshake timed out\n" % port), "result")
     finally:
         lsock.close()
+
+
+def test_terminal():
+    """On a terminal, the connect message names the TLS version."""
+    harness.require_program(harness.seqecho_path())
+    with server() as s:
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.execv(harness.seqecho_path(), [
+                    "seqecho", "-c", write_file(""), "--tls", "--ca",
+                    certs().ca, "127.0.0.1", str(s.port)])
+            finally:
+                os._exit(127)
+        buf = b""
+
+        def expect(what):
+            nonlocal buf
+            deadline = time.monotonic() + harness.t(10)
+            while what not in buf:
+                left = deadline - time.monotonic()
+                check(left > 0, "no %r on the terminal: %r" % (what, buf))
+                if select.select([fd], [], [], left)[0]:
+                    try:
+                        b = os.read(fd, 4096)
+                    except OSError:
+                        b = b""
+                    check(b != b"", "terminal closed before %r: %r" %
+                          (what, buf))
+                    buf += b
+            buf = buf[buf.index(what) + len(what):]
+
+        try:
+            expect(b"connected to 127.0.0.1:%d (TLSv1.3)" % s.port)
+            expect(b"> ")
+            os.write(fd, b"hello\n")
+            expect(b"0hello")
+            os.write(fd, b"bye\n")
+            expect(b"connection closed by 127.0.0.1:%d" % s.port)
+            _, status = os.waitpid(pid, 0)
+            pid = 0
+            check_eq(os.waitstatus_to_exitcode(status), 0, "exit status")
+        finally:
+            if pid:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            os.close(fd)
 
 
 def test_socat_server():
