@@ -64,9 +64,20 @@ client_end_step(struct client *c)
 	switch (c->step) {
 	case STEP_DRAIN:
 		if (c->mode == END_HALF) {
-			/* TLS's half-close first, then TCP's. */
-			client_tls_shutdown(c);
+			/*
+			 * TLS's half-close, then TCP's, in one segment: a
+			 * server that closes on close_notify must not get
+			 * its FIN out before ours.
+			 */
+			if (c->ssl != NULL) {
+				setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
+				    sizeof on);
+				client_tls_shutdown(c);
+			}
 			shutdown(fd, SHUT_WR);
+			if (c->ssl != NULL)
+				setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
+				    sizeof off);
 			c->step = STEP_FINISHED;
 			client_narrate(c, "half-closed");
 		} else if (c->mode == END_RST) {

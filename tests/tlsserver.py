@@ -11,7 +11,7 @@ Each connection gets the protocol: replies "<serial><line>" from serial
 does), half-closes, and closes once the client's FIN arrives. What each
 connection showed is recorded in `sessions`: the SNI it sent, the
 client certificate's CN, the TLS version, whether the session was
-resumed, and how the client ended
+resumed, the client's port, and how the client ended
 ("close_notify" if its close_notify came, "eof" for a bare TCP FIN).
 
 socat_server(cert, key) is a second, independent server: socat's OpenSSL
@@ -100,7 +100,8 @@ class TLSServer(socketserver.ThreadingTCPServer):
         if cert:
             cn = dict(x[0] for x in cert["subject"]).get("commonName")
         rec = {"sni": self.local.sni, "client": cn, "version": c.version(),
-               "resumed": c.session_reused, "end": None, "lines": 0}
+               "resumed": c.session_reused, "end": None, "lines": 0,
+               "peer": peer[1], "port": self.port}
         try:
             rec["end"] = self._session(c, rec)
         except (ssl.SSLError, OSError) as e:
