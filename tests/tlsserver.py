@@ -87,13 +87,23 @@ class TLSServer(socketserver.ThreadingTCPServer):
     def finish_request(self, raw, peer):
         self.local.sni = None
         raw.settimeout(harness.t(10))
+        c = self.ctx.wrap_socket(raw, server_side=True,
+                                 suppress_ragged_eofs=False,
+                                 do_handshake_on_connect=False)
         try:
-            c = self.ctx.wrap_socket(raw, server_side=True,
-                                     suppress_ragged_eofs=False)
+            c.do_handshake()
         except (ssl.SSLError, OSError) as e:
             with self.lock:
                 self.failures.append(str(e))
-            raw.close()
+            # Close as a careful server does: a RST could wipe the alert.
+            try:
+                c.settimeout(harness.t(2))
+                c.shutdown(socket.SHUT_WR)
+                while c.recv(65536):
+                    pass
+            except OSError:
+                pass
+            c.close()
             return
         cert = c.getpeercert()
         cn = None
