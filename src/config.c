@@ -296,6 +296,8 @@ config_load_file(struct config *cfg, const char *path, int optional,
 	} else if (ld.listeners && ld.naddress_lines == new.naddresses)
 		config_check_addresses(new.addresses, new.naddresses,
 		    config_address_problem, &ld);
+	if (ld.listeners && ld.errors == 0)
+		conftls_check(&ld, root, &new);
 
 	if (ld.errors == 0) {
 		config_free(cfg);

@@ -148,12 +148,8 @@ listen_member(struct loader *ld, config_setting_t *m, struct listen_conf *l,
 		if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
 			config_error(ld, line, name, "must be true or false");
 			*bad = 1;
-		} else if (config_setting_get_bool(m)) {
-			/* Until the TLS listener is written. */
-			config_error(ld, line, name, "TLS listeners are not "
-			    "available in this version of seqechod");
-			*bad = 1;
-		}
+		} else
+			l->tls = config_setting_get_bool(m);
 	} else {
 		config_error(ld, line, name, "unknown setting");
 		*bad = 1;

@@ -50,6 +50,10 @@ int		 config_get_strings(struct loader *, config_setting_t *,
 		    const char *, int, char ***, size_t *);
 void		 config_strings_free(char **, size_t);
 
+/* conftls.c */
+void		 conftls_check(struct loader *, config_setting_t *,
+		    const struct config *);
+
 /* conflisten.c */
 int		 conflisten_parse(struct loader *, config_setting_t *,
 		    struct config *);

@@ -60,6 +60,8 @@ conn_read_more(struct conn *c)
 
 	if (c->proto.framing != PROTO_FRAMING_LINE)
 		return;		/* one read is one message */
+	if (c->flags & CONN_TLS)
+		return;		/* the socket holds records, not lines */
 	/* The bufferevent keeps its input's end frozen between reads. */
 	evbuffer_unfreeze(in, 0);
 	while (got >= EVBUFFER_READ_CAP && got < CONN_READ_MAX) {

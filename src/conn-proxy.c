@@ -209,6 +209,7 @@ proxy_fail(struct proxy_wait *pw, int server_first, const char *why)
 	struct timeval	 started = pw->started;
 
 	pw->a.fd = -1;		/* closed by proxy_reject */
+	pw->a.tls = NULL;
 	proxy_release(pw);
 	proxy_reject(w, &a, &started, server_first, why);
 }
@@ -222,6 +223,7 @@ proxy_reject(struct worker *w, const struct accepted *a,
     const struct timeval *started, int server_first, const char *why)
 {
 	struct stats	*st = worker_stats(w);
+	struct accepted	 closing = *a;
 	struct timeval	 now, took;
 	char		 peer[ADDRSTRLEN];
 
@@ -239,15 +241,15 @@ proxy_reject(struct worker *w, const struct accepted *a,
 		STAT_ADD(st->server_first, 1);
 	else
 		STAT_ADD(st->client_first, 1);
-	close(a->fd);
-	worker_conn_closed(w, !a->over_limit);
+	accepted_close(&closing);
+	worker_conn_closed(w, !closing.over_limit);
 }
 
 /* Free a wait (its events before its socket, closed unless passed on). */
 static void
 proxy_release(struct proxy_wait *pw)
 {
-	int	fd = pw->a.fd;
+	struct accepted	a = pw->a;
 
 	if (pw->waiting) {
 		LIST_REMOVE(pw, entry);
@@ -255,8 +257,7 @@ proxy_release(struct proxy_wait *pw)
 		event_free(pw->timer);
 		free(pw);
 	}
-	if (fd != -1)
-		close(fd);
+	accepted_close(&a);
 }
 
 static void
@@ -298,6 +299,7 @@ proxy_shutdown_all(struct proxy_list *list)
 		a.proxy = PROXY_NONE;
 		a.npre = 0;
 		pw->a.fd = -1;		/* passed on */
+		pw->a.tls = NULL;
 		proxy_release(pw);
 		conn_new(w, &a);
 	}

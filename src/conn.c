@@ -89,7 +89,12 @@ conn_new(struct worker *worker, const struct accepted *a)
 
 	/* Replies are small and must not wait for Nagle. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c->bev = bufferevent_socket_new(base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (a->tls != NULL) {
+		conn_tls_start(c, base, a->tls);
+		SSL_CTX_free(a->tls);	/* the SSL holds its own */
+	} else
+		c->bev = bufferevent_socket_new(base, c->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(base, conn_timer_callback, c);
 	if (c->bev == NULL || c->timer == NULL) {
 		log_warnx("conn %llu: cannot set up a buffer",
@@ -107,13 +112,16 @@ conn_new(struct worker *worker, const struct accepted *a)
 	    conn_event_callback, c);
 
 	/* EV_WRITE (on by default) only while output is left: conn_flush. */
-	bufferevent_disable(c->bev, EV_WRITE);
+	if (!(c->flags & CONN_TLS))
+		bufferevent_disable(c->bev, EV_WRITE);
 	bufferevent_enable(c->bev, EV_READ);
 	if (a->over_limit) {
 		conn_start_close(c, REASON_FULL, PROTO_ERR_TOO_MANY);
 		return;
 	}
-	conn_arm_timer(c, c->idle_timeout);
+	/* proxy_timeout bounds the handshake as it does a PROXY header. */
+	conn_arm_timer(c, (c->flags & CONN_HANDSHAKE) ?
+	    a->params.proxy_timeout : c->idle_timeout);
 	/* What came with the PROXY header goes to the framer first. */
 	if (a->npre > 0) {
 		evbuffer_add(bufferevent_get_input(c->bev), a->pre, a->npre);
@@ -209,8 +217,10 @@ conn_flush(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
+	/* TLS: libevent encrypts and writes as output is added. */
 	if (evbuffer_get_length(out) == 0 ||
-	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE) ||
+	    (c->flags & CONN_TLS))
 		return;
 	/* The bufferevent keeps its output's start frozen between writes. */
 	evbuffer_unfreeze(out, 1);
@@ -235,6 +245,8 @@ conn_flushed(struct conn *c)
 	if (!(c->flags & CONN_PEER_EOF) &&
 	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 		c->flags |= CONN_PEER_EOF;
+	if (c->flags & CONN_TLS)
+		conn_tls_close_notify(c);
 	if ((c->flags & CONN_PEER_EOF) || shutdown(fd, SHUT_WR) == -1) {
 		conn_free(c, c->reason);
 		return;
@@ -250,7 +262,7 @@ conn_write_callback(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	size_t		 len = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (len == 0)
+	if (len == 0 && !(c->flags & CONN_TLS))
 		bufferevent_disable(bev, EV_WRITE);
 	if (c->state == CONN_CLOSING) {
 		if (len == 0)
@@ -262,6 +274,8 @@ conn_write_callback(struct bufferevent *bev, void *arg)
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->bev, EV_READ);
 		/* Lines already buffered get no new read event: answer now. */
+		if (c->flags & CONN_TLS)
+			conn_tls_take_pending(c);
 		conn_process(c, 0);
 	}
 }
@@ -273,8 +287,20 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 	size_t		 len;
 	int		 error;
 
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_tls_ready(c);
+		return;
+	}
+	if ((c->flags & CONN_HANDSHAKE) &&
+	    (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
+		conn_tls_failed(c, what);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->flags |= CONN_PEER_EOF;
+		/* libevent stops a TLS bufferevent's writing at EOF. */
+		if (c->flags & CONN_TLS)
+			bufferevent_enable(bev, EV_WRITE);
 		switch (c->state) {
 		case CONN_READING:
 			conn_process(c, 1);
@@ -351,6 +377,10 @@ conn_timer_callback(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->state) {
 	case CONN_READING:
+		if (c->flags & CONN_HANDSHAKE) {
+			conn_tls_fail(c, "no handshake in time");
+			return;
+		}
 		event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 		    &now);
 		if (conn_idle_due(c, &now, &due) == 0) {
@@ -395,6 +425,7 @@ void
 conn_free(struct conn *c, enum conn_reason reason)
 {
 	struct timeval	now, took;
+	char		tls[256];
 	int		counted = c->flags & CONN_COUNTED;
 
 	if (c->state == CONN_READING)
@@ -410,15 +441,16 @@ conn_free(struct conn *c, enum conn_reason reason)
 		STAT_ADD(c->stats->proxy_health_checks, 1);
 	} else {
 		conn_log_open(c);
+		conn_tls_describe(c, tls, sizeof tls);
 		log_info("conn %llu closed peer=%s%s messages=%llu in=%llu "
-		    "out=%llu duration=%ld.%03lds first=%s reason=%s",
+		    "out=%llu duration=%ld.%03lds first=%s reason=%s%s",
 		    (unsigned long long)c->id, c->peer, c->via,
 		    (unsigned long long)c->messages,
 		    (unsigned long long)c->bytes_in,
 		    (unsigned long long)c->bytes_out, (long)took.tv_sec,
 		    (long)took.tv_usec / 1000,
 		    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
-		    reason_names[c->reason]);
+		    reason_names[c->reason], tls);
 		conn_count_close(c);
 	}
 	if (counted)
@@ -429,8 +461,9 @@ conn_free(struct conn *c, enum conn_reason reason)
 		event_free(c->timer);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	else
+	else if (c->fd != -1)
 		close(c->fd);
+	free(c->why);
 	worker_conn_closed(c->worker, counted);
 	free(c);
 }
@@ -473,6 +506,8 @@ conn_shutdown_all(struct conn_list *list)
 			continue;
 		c->flags &= ~CONN_PAUSED;
 		c->flags |= CONN_DRAINING;
+		if (c->flags & CONN_TLS)
+			conn_tls_take_pending(c);
 		conn_process(c, 0);
 		if (c->state == CONN_READING)
 			conn_start_close(c, REASON_SHUTDOWN, PROTO_ERR_SHUTDOWN);

@@ -27,6 +27,8 @@ enum conn_state {
 #define CONN_DRAINING		0x10	/* shutdown: answer all, ignore the mark */
 #define CONN_PROXIED		0x20	/* came with a PROXY header */
 #define CONN_OPEN_LOGGED	0x40	/* its open line is out at info */
+#define CONN_TLS		0x80	/* a bufferevent_openssl */
+#define CONN_HANDSHAKE		0x100	/* its TLS handshake is not done */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -55,6 +57,7 @@ struct conn {
 	char			 peer[ADDRSTRLEN];
 	char			 via[ADDRSTRLEN + 8];	/* " via=ADDRESS" or "" */
 	const char		*tls_version;	/* "TLSv1.3"; NULL: plain TCP */
+	char			*why;		/* what failed, for the close line */
 };
 
 struct bufferevent;
@@ -67,6 +70,17 @@ void		 conn_start_close(struct conn *, enum conn_reason,
 void		 conn_flush(struct conn *);
 void		 conn_free(struct conn *, enum conn_reason);
 void		 conn_log_open(struct conn *);
+
+/* conn-tls.c */
+struct event_base;
+int		 conn_tls_start(struct conn *, struct event_base *,
+		    SSL_CTX *);
+void		 conn_tls_ready(struct conn *);
+void		 conn_tls_failed(struct conn *, short);
+void		 conn_tls_fail(struct conn *, const char *);
+void		 conn_tls_close_notify(struct conn *);
+void		 conn_tls_take_pending(struct conn *);
+void		 conn_tls_describe(struct conn *, char *, size_t);
 
 /* conn-input.c */
 void		 conn_read_callback(struct bufferevent *, void *);

@@ -8,6 +8,8 @@
 
 #include <sys/queue.h>
 
+#include <openssl/ssl.h>
+
 #include "seqecho.h"
 
 /* What the daemon's command line says, kept for reloads. */
@@ -91,6 +93,7 @@ struct accepted {
 	int			 untrusted;	/* source outside proxy_trusted */
 	const uint8_t		*pre;
 	size_t			 npre;
+	SSL_CTX			*tls;		/* a reference; NULL: plain */
 	struct conn_params	 params;
 };
 
@@ -98,6 +101,7 @@ struct accepted {
 struct listen_opts {
 	int			 proxy;
 	int			 trusted;	/* the source may send a header */
+	int			 tls;
 };
 
 struct event_base;
@@ -164,8 +168,11 @@ void		 conn_shutdown_all(struct conn_list *);
 void		 conn_free_all(struct conn_list *);
 const char	*conn_reason_name(enum conn_reason);
 
-/* server-tls.c */
 time_t		 server_tls_not_after(const struct server *);
+
+/* server-tls.c */
+int		 server_tls_build(const struct config *, SSL_CTX **);
+void		 accepted_close(struct accepted *);
 
 /* conn-proxy.c */
 void		 proxy_start(struct worker *, const struct accepted *);

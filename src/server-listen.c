@@ -118,6 +118,7 @@ listener_opts(const struct listener *l, const struct sockaddr *sa,
     struct listen_opts *lo)
 {
 	lo->proxy = l->proxy;
+	lo->tls = l->tls;
 	lo->trusted = l->proxy == PROXY_NONE ||
 	    proxy_trusted(sa, l->trusted, l->ntrusted);
 }

@@ -36,6 +36,7 @@
 #endif
 
 #include "seqechod.h"
+#include "tls.h"
 #include "proxy.h"
 
 /*
@@ -76,6 +77,8 @@ struct server {
 	uint64_t		 next_id;
 	int			 stopping;
 	int			 activated;	/* sockets from systemd */
+	SSL_CTX			*tls;		/* for new tls connections */
+	time_t			 tls_not_after;
 };
 
 static void	server_set_params(struct server *);
@@ -139,6 +142,8 @@ server_free(struct server *s)
 		worker_free(s->workers[i]);
 	free(s->workers);
 	listeners_free(s->listeners);
+	if (s->tls != NULL)
+		SSL_CTX_free(s->tls);
 	event_free(s->accept_timer);
 	if (s->reserve_fd != -1)
 		close(s->reserve_fd);
@@ -169,6 +174,9 @@ server_listen(struct server *s)
 {
 	int	n, held;
 
+	if (server_tls_build(s->cfg, &s->tls) == -1)
+		return (-1);
+	s->tls_not_after = s->tls != NULL ? tls_ctx_not_after(s->tls) : 0;
 	if ((n = listeners_inherit(s->listeners, s->cfg)) == -1)
 		return (-1);
 	s->activated = n > 0;
@@ -202,13 +210,15 @@ void
 server_reload(struct server *s)
 {
 	struct config	new;
+	SSL_CTX		*tls;
 	size_t		i;
 	int		keep;
 
 	if (s->stopping)
 		return;
 	server_notify("RELOADING=1");
-	if (daemon_load_config(&new, s->opts) == -1) {
+	if (daemon_load_config(&new, s->opts) == -1 ||
+	    server_tls_build(&new, &tls) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
 		config_free(&new);
 		server_notify("READY=1");
@@ -241,6 +251,11 @@ server_reload(struct server *s)
 			config_add_address(&new, s->cfg->addresses[i]);
 		new.port = s->cfg->port;
 	}
+	/* Connections open keep the context they started with. */
+	if (s->tls != NULL)
+		SSL_CTX_free(s->tls);
+	s->tls = tls;
+	s->tls_not_after = tls != NULL ? tls_ctx_not_after(tls) : 0;
 	server_fd_budget(s, &new);
 	config_free(s->cfg);
 	*s->cfg = new;
@@ -272,6 +287,9 @@ server_accept(struct server *s, int fd, struct sockaddr *sa, int salen,
 	a.id = ++s->next_id;
 	a.proxy = lo->proxy;
 	a.untrusted = lo->proxy != PROXY_NONE && !lo->trusted;
+	/* The connection's own reference, should a reload swap s->tls. */
+	if (lo->tls && s->tls != NULL && SSL_CTX_up_ref(s->tls) == 1)
+		a.tls = s->tls;
 	/* Stopping, all are told that rather than that the server is full. */
 	a.over_limit = !s->stopping &&
 	    __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
@@ -599,4 +617,11 @@ server_log_stats(struct server *s)
 	    (unsigned long long)st.client_first,
 	    (unsigned long long)st.server_first,
 	    (unsigned long long)st.proxy_health_checks, reasons);
+}
+
+/* The TLS certificate's notAfter, since the epoch; 0 without TLS. */
+time_t
+server_tls_not_after(const struct server *s)
+{
+	return (s->tls_not_after);
 }

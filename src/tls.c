@@ -10,7 +10,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "seqecho.h"
 #include "tls.h"
+
+static int	tls_server_verify(SSL_CTX *, const struct config *, char *,
+		    size_t);
 
 /*
  * Why the last TLS operation failed, in the library's words, into buf:
@@ -23,10 +27,21 @@ const char *
 tls_reason(SSL *ssl, char *buf, size_t len)
 {
 	unsigned long	 e = ERR_get_error();
+
+	ERR_clear_error();
+	return (tls_reason_of(e, ssl, buf, len));
+}
+
+/*
+ * As tls_reason, for an error code already taken from the queue (libevent
+ * takes them: bufferevent_get_openssl_error). e may be 0.
+ */
+const char *
+tls_reason_of(unsigned long e, SSL *ssl, char *buf, size_t len)
+{
 	const char	*reason = e != 0 ? ERR_reason_error_string(e) : NULL;
 	long		 verify;
 
-	ERR_clear_error();
 	if (reason == NULL)
 		reason = e != 0 ? "unknown error" : "connection closed";
 	verify = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
@@ -67,4 +82,81 @@ tls_load_pair(SSL_CTX *ctx, const char *certificate, const char *key,
 		return (TLS_PAIR_KEY);
 	}
 	return (TLS_PAIR_OK);
+}
+
+/*
+ * A server context from the server group's tls_* settings: the versions,
+ * the certificate and key, the client certificates asked for. NULL, with
+ * the setting at fault in *which and why in err, if a file does not load.
+ */
+SSL_CTX *
+tls_server_ctx_new(const struct config *cfg, int *which, char *err,
+    size_t len)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		fatalx("cannot create a TLS context");
+	SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version ==
+	    TLS_VERSION_1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	/*
+	 * A FIN without close_notify is the end of the stream, as on plain
+	 * TCP (libevent 2.1's allow_dirty_shutdown does nothing under
+	 * OpenSSL 3). Idle connections give their buffers back.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+	/*
+	 * No resumption: every connection is a full handshake, which is
+	 * what testing a terminator's handshakes needs; and a served
+	 * connection is sent nothing it did not ask for (no tickets).
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if ((*which = tls_load_pair(ctx, cfg->tls_certificate, cfg->tls_key,
+	    err, len)) != TLS_PAIR_OK ||
+	    (*which = tls_server_verify(ctx, cfg, err, len)) != TLS_PAIR_OK) {
+		SSL_CTX_free(ctx);
+		return (NULL);
+	}
+	return (ctx);
+}
+
+/* Ask for (or require) client certificates that chain to tls_ca. */
+static int
+tls_server_verify(SSL_CTX *ctx, const struct config *cfg, char *err,
+    size_t len)
+{
+	STACK_OF(X509_NAME)	*names;
+	char			 why[256];
+	int			 mode = SSL_VERIFY_PEER;
+
+	if (cfg->tls_ca[0] == '\0')
+		return (TLS_PAIR_OK);
+	ERR_clear_error();
+	if (SSL_CTX_load_verify_locations(ctx, cfg->tls_ca, NULL) != 1 ||
+	    (names = SSL_load_client_CA_file(cfg->tls_ca)) == NULL) {
+		snprintf(err, len, "%s: %s", cfg->tls_ca,
+		    tls_reason(NULL, why, sizeof why));
+		return (TLS_PAIR_CA);
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	if (cfg->tls_verify == TLS_VERIFY_REQUIRE)
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	if (cfg->tls_verify != TLS_VERIFY_NONE)
+		SSL_CTX_set_verify(ctx, mode, NULL);
+	return (TLS_PAIR_OK);
+}
+
+/* The context's certificate's notAfter, since the epoch; 0 if none. */
+time_t
+tls_ctx_not_after(SSL_CTX *ctx)
+{
+	X509		*x = SSL_CTX_get0_certificate(ctx);
+	struct tm	 tm;
+
+	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		return (0);
+	return (timegm(&tm));
 }

@@ -243,7 +243,7 @@ worker_free(struct worker *w)
 	proxy_free_all(&w->proxies);
 	while ((h = STAILQ_FIRST(&w->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&w->queue, entry);
-		close(h->a.fd);
+		accepted_close(&h->a);
 		free(h);
 	}
 	event_free(w->wake);

@@ -140,7 +140,7 @@ CASES = [
      "proxy_trusted", "localhost: not an address or prefix"),
     ("listen tls", server_conf(listen=Raw("(\n    { port = 0;\n"
                                           "      tls = true; }\n  )")),
-     7, "tls", "TLS listeners are not available in this version of seqechod"),
+     7, "tls", "a tls listener needs tls_certificate and tls_key"),
     ("listen tls int", server_conf(listen=Raw("( { tls = 1; } )")), 5, "tls",
      "must be true or false"),
     ("listen address bad", server_conf(listen=Raw('( { address = "999.1.1.1"; } )')),

@@ -24,6 +24,13 @@ stretches the timeouts for slow builds (valgrind, say). $SEQECHOD_WRAPPER,
 if set, is a command prefix (split like a shell would) put before every
 seqechod the harness starts: SEQECHOD_WRAPPER="valgrind -q" runs the
 daemon under valgrind (tests/valgrind.sh does).
+
+$SEQECHO_TEST_TRANSPORT=tls runs a test file's cases over TLS (make check
+does so for the files in TLS_TESTS, through tests/over-tls.sh): the
+daemon server_conf() writes listens with tls = true and a certificate from
+tlscerts.py, and connect() returns a TlsSocket, which speaks TLS over the
+TCP socket and, unlike ssl.SSLSocket, keeps the session across
+shutdown(SHUT_WR), so owed replies can still be read after a half-close.
 """
 
 import contextlib
@@ -34,6 +41,7 @@ import shlex
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -149,12 +157,36 @@ def server_conf(**settings):
     # CI runs the suite once per worker count; last, so lines stay put.
     if os.environ.get("SEQECHO_TEST_WORKERS"):
         s.setdefault("workers", int(os.environ["SEQECHO_TEST_WORKERS"]))
+    if over_tls() and "listen" not in s:
+        s.update(_tls_listen(s))
     lines = ["server:", "{"]
     for k, v in s.items():
         if v is not None:
             lines.append("  %s = %s;" % (k, conf_value(v)))
     lines.append("};")
     return "\n".join(lines) + "\n"
+
+
+def tcp_only(why):
+    """Mark a test that the TLS run of its file leaves out, saying why."""
+    def mark(fn):
+        fn.tcp_only = why
+        return fn
+    return mark
+
+
+def over_tls():
+    """Whether this run's cases go over TLS ($SEQECHO_TEST_TRANSPORT)."""
+    return os.environ.get("SEQECHO_TEST_TRANSPORT", "tcp") == "tls"
+
+
+def _tls_listen(s):
+    """The settings that make s's address and port one tls listener."""
+    import tlscerts
+    c = tlscerts.make()
+    return {"listen": Raw("( { address = %s; port = %s; tls = true; } )" %
+                          (conf_value(s["address"]), conf_value(s["port"]))),
+            "tls_certificate": c.server, "tls_key": c.server_key}
 
 
 _tmpdir = None
@@ -492,17 +524,176 @@ def vmrss_kib(pid):
 
 # --------------------------------------------------------------- sockets --
 
-def connect(port, host="127.0.0.1", timeout=5):
-    """A connected TCP socket with a timeout on every operation."""
+def connect(port, host="127.0.0.1", timeout=5, tls=None):
+    """A connected TCP socket with a timeout on every operation; over TLS
+    (tls=True, or None in a TLS run) a TlsSocket, its handshake done."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(t(timeout))
     try:
         s.connect((host, port))
+        if tls or (tls is None and over_tls()):
+            return TlsSocket(s)
     except BaseException:
         s.close()
         raise
     return s
+
+
+class TlsSocket:
+    """A TLS client session over a connected TCP socket (ssl.SSLObject on
+    memory BIOs), verifying the tests' CA. It offers what the tests use of
+    a socket; the rest (settimeout, setsockopt, getsockname, fileno, ...)
+    is the TCP socket's. shutdown() half-closes TCP without close_notify
+    and the session stays: replies still owed can be read."""
+
+    def __init__(self, raw, ctx=None):
+        import tlscerts
+        if ctx is None:
+            ctx = ssl.create_default_context(cafile=tlscerts.make().ca)
+        self.raw = raw
+        self._in, self._out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self._in, self._out, server_side=False,
+                                server_hostname="localhost")
+        # Tests read in one thread while another writes: the session
+        # (not thread-safe) is used under _lock, the socket's sending
+        # under _send_lock, its reading by the one reader.
+        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._pending = b""
+        self._shut = None       # a shutdown waiting for _pending to go
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush_all()
+                self._fill()
+        self._flush_all()
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+    def _flush_all(self):
+        with self._send_lock:
+            with self._lock:
+                self._pending += self._out.read()
+            while self._pending:
+                n = self.raw.send(self._pending)
+                self._pending = self._pending[n:]
+
+    def _fill(self):
+        data = self.raw.recv(65536)
+        with self._lock:
+            if data:
+                self._in.write(data)
+            else:
+                self._in.write_eof()
+
+    def send(self, data):
+        # What is encrypted is sent before more is taken: a timeout in
+        # the middle neither loses nor repeats a byte.
+        with self._send_lock:
+            while self._pending:
+                n = self.raw.send(self._pending)
+                self._pending = self._pending[n:]
+            data = bytes(data[:16384])
+            if not data:
+                return 0
+            with self._lock:
+                self.obj.write(data)
+                self._pending = self._out.read()
+            try:
+                n = self.raw.send(self._pending)
+                self._pending = self._pending[n:]
+            except (BlockingIOError, socket.timeout):
+                pass
+            return len(data)
+
+    def sendall(self, data):
+        # As socket.sendall: the timeout when it starts bounds the whole
+        # (another thread may change the socket's meanwhile).
+        timeout = self.raw.gettimeout()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        view = memoryview(data)
+        while view or self._pending:
+            try:
+                if view:
+                    view = view[self.send(view):]
+                else:
+                    self._flush_all()
+            except socket.timeout:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    def _send_some(self):
+        """Non-blocking: send what is encrypted, then a waiting shutdown."""
+        with self._send_lock:
+            if self._pending and self.raw.gettimeout() == 0:
+                try:
+                    n = self.raw.send(self._pending)
+                    self._pending = self._pending[n:]
+                except BlockingIOError:
+                    pass
+            if not self._pending and self._shut is not None:
+                self.raw.shutdown(self._shut)
+                self._shut = None
+
+    def recv(self, n):
+        # All that is decrypted, up to n: what stays in the session
+        # would not make the socket readable for a select() after.
+        self._send_some()
+        while True:
+            try:
+                with self._lock:
+                    data = self.obj.read(n)
+                    while data and len(data) < n:
+                        try:
+                            more = self.obj.read(n - len(data))
+                        except (ssl.SSLWantReadError, ssl.SSLZeroReturnError,
+                                ssl.SSLEOFError):
+                            break
+                        if not more:
+                            break
+                        data += more
+                    return data
+            except ssl.SSLWantReadError:
+                if self._in.eof:
+                    return b""
+                self._fill()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""
+
+    def shutdown(self, how):
+        # Non-blocking, records the peer cannot take yet are sent (and
+        # then the FIN) by the next recv, as the kernel would.
+        if self.raw.gettimeout() == 0:
+            with self._lock:
+                self._pending += self._out.read()
+            self._shut = how
+            self._send_some()
+            return
+        self._flush_all()
+        self.raw.shutdown(how)
+
+    def close_notify(self):
+        """Say close_notify (and half-close TCP), as a clean TLS end."""
+        with self._lock:
+            try:
+                self.obj.unwrap()
+            except ssl.SSLWantReadError:
+                pass
+        self._flush_all()
+        self.raw.shutdown(socket.SHUT_WR)
+
+    def close(self):
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def recv_until_eof(sock, timeout=5, limit=1 << 30):
@@ -737,9 +928,18 @@ def main(namespace, timeout=60):
     sys.stdout.reconfigure(line_buffering=True)
     tests = [(k, v) for k, v in namespace.items()
              if k.startswith("test_") and callable(v)]
+    # Over TLS, a file's cases that are about plain TCP are not part of
+    # the run (the plain run has them): said, not skipped.
+    for k, v in tests:
+        if over_tls() and getattr(v, "tcp_only", None):
+            print("# %s: not over TLS: %s" % (k, v.tcp_only))
+    tests = [(k, v) for k, v in tests
+             if not (over_tls() and getattr(v, "tcp_only", None))]
     if len(sys.argv) > 1:
         tests = [(k, v) for k, v in tests if k in sys.argv[1:]]
     name = os.path.basename(namespace.get("__file__", sys.argv[0]))
+    if over_tls():
+        name += " over TLS"
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     diag = _Diagnostics(sys.stdout)

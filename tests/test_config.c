@@ -1120,10 +1120,6 @@ test_listen_errors(void **state)
 		{ "server:\n{\n  listen = (\n    { proxy_protocol = \"v1\";\n"
 		    "      proxy_trusted = [ 1 ]; }\n  );\n};\n",
 		    "5: proxy_trusted: must be a string or a list of strings" },
-		{ "server:\n{\n  listen = (\n    { port = 1; },\n"
-		    "    { port = 2;\n      tls = true; }\n  );\n};\n",
-		    "6: tls: TLS listeners are not available in this version "
-		    "of seqechod" },
 		{ "server:\n{\n  listen = (\n    { tls = 1; }\n  );\n};\n",
 		    "4: tls: must be true or false" },
 		/* Messages are one line, and each names its string. */

@@ -1,0 +1,233 @@
+/*
+ * conn-tls.c - a connection on a tls listener: its bufferevent_openssl,
+ * the handshake and its bound, close_notify before the TCP half-close,
+ * and what the close line says of the session.
+ * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
+ *
+ * The protocol inside is the same; conn.c and conn-input.c see the same
+ * input and output evbuffers. What differs: libevent's TLS bufferevent
+ * writes as soon as output is added (so conn_flush leaves it alone and
+ * EV_WRITE stays on), and a close sends close_notify once the output is
+ * empty, since SSL_shutdown writes the socket directly.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "seqechod.h"
+#include "conn.h"
+#include "tls.h"
+
+static void	conn_tls_drain_callback(evutil_socket_t, short, void *);
+
+/*
+ * Make the connection's bufferevent a TLS server over its socket, with
+ * a session from ctx. -1 if it cannot be; the socket is then closed.
+ */
+int
+conn_tls_start(struct conn *c, struct event_base *base, SSL_CTX *ctx)
+{
+	SSL	*ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		ERR_clear_error();
+		return (-1);
+	}
+	c->bev = bufferevent_openssl_socket_new(base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		/* libevent has freed the SSL and closed the socket. */
+		c->fd = -1;
+		return (-1);
+	}
+	c->flags |= CONN_TLS | CONN_HANDSHAKE;
+	return (0);
+}
+
+/* The handshake is done: the connection is served from now. */
+void
+conn_tls_ready(struct conn *c)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	c->flags &= ~CONN_HANDSHAKE;
+	c->tls_version = SSL_get_version(ssl);
+	log_debug("conn %llu: %s %s", (unsigned long long)c->id,
+	    c->tls_version, SSL_get_cipher_name(ssl));
+	event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
+	    &c->last_message);
+	conn_arm_timer(c, c->idle_timeout);
+}
+
+/*
+ * The handshake failed, or the stream ended inside it: close with reason
+ * tls and the library's words for why.
+ */
+void
+conn_tls_failed(struct conn *c, short what)
+{
+	unsigned long	 e, first = 0;
+	int		 error = EVUTIL_SOCKET_ERROR();
+	char		 why[256];
+
+	/*
+	 * libevent took the errors off the queue; it adds codes of its own
+	 * (SSL_get_error's) that have no text: keep the first with one.
+	 */
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (first == 0 && ERR_reason_error_string(e) != NULL)
+			first = e;
+	if (first != 0)
+		tls_reason_of(first, bufferevent_openssl_get_ssl(c->bev), why,
+		    sizeof why);
+	else if ((what & BEV_EVENT_ERROR) && error != 0)
+		snprintf(why, sizeof why, "%s in the handshake",
+		    evutil_socket_error_to_string(error));
+	else {
+		snprintf(why, sizeof why, "end of stream in the handshake");
+		c->flags |= CONN_PEER_EOF;
+	}
+	conn_tls_fail(c, why);
+}
+
+/*
+ * Close a connection whose handshake came to nothing, saying why. Its
+ * peer may have sent more than OpenSSL read: a close now would be a RST,
+ * which can take the alert OpenSSL sent with it. So half-close, and drop
+ * what comes until the peer's FIN or the linger, as for any other close.
+ */
+void
+conn_tls_fail(struct conn *c, const char *why)
+{
+	struct timeval	tv = { CONN_LINGER_SECS, 0 };
+	int		fd = bufferevent_getfd(c->bev);
+
+	free(c->why);
+	c->why = xstrdup(why);
+	if ((c->flags & CONN_PEER_EOF) || shutdown(fd, SHUT_WR) == -1) {
+		conn_free(c, REASON_TLS);
+		return;
+	}
+	c->reason = REASON_TLS;
+	c->flags |= CONN_SERVER_FIRST;
+	conn_set_state(c, CONN_LINGER);
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	/* The timer becomes the drain: the socket's reads, and the linger. */
+	event_free(c->timer);
+	c->timer = event_new(bufferevent_get_base(c->bev), fd,
+	    EV_READ | EV_PERSIST, conn_tls_drain_callback, c);
+	if (c->timer == NULL || event_add(c->timer, &tv) == -1)
+		conn_free(c, REASON_TLS);
+}
+
+/* Drop what a failed connection still sends, until its FIN or the linger. */
+static void
+conn_tls_drain_callback(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	char		 buf[4096];
+	ssize_t		 n;
+
+	if (what & EV_READ) {
+		while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+			;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		if (n == 0)
+			c->flags |= CONN_PEER_EOF;
+	}
+	conn_free(c, REASON_TLS);
+}
+
+/*
+ * All owed output is out: say close_notify, before the TCP half-close.
+ * The socket may be full; the half-close and the linger go on anyway.
+ */
+void
+conn_tls_close_notify(struct conn *c)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	if (c->flags & CONN_HANDSHAKE)
+		return;
+	if (SSL_shutdown(ssl) < 0) {
+		log_debug("conn %llu: close_notify not sent",
+		    (unsigned long long)c->id);
+		ERR_clear_error();
+	}
+}
+
+/*
+ * Move what the session has decrypted but libevent has not taken into
+ * the input buffer. libevent 2.1 stops reading a TLS bufferevent when its
+ * reading is disabled (throttling) with part of a record still in the
+ * session; re-enabled, it waits for the socket, which may have nothing
+ * more to say, and the connection stalls. SSL_pending bytes are read
+ * without touching the socket.
+ */
+void
+conn_tls_take_pending(struct conn *c)
+{
+	SSL			*ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec	 iv;
+	int			 n;
+
+	while ((n = SSL_pending(ssl)) > 0) {
+		if (evbuffer_reserve_space(in, n, &iv, 1) < 1)
+			fatalx("out of memory");
+		if ((n = SSL_read(ssl, iv.iov_base, n)) <= 0) {
+			ERR_clear_error();
+			return;
+		}
+		iv.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &iv, 1);
+	}
+}
+
+/*
+ * The close line's TLS words: " tls=VERSION cipher=NAME sni=NAME" and
+ * " client=CN" for a client certificate; " tls: WHY" for a failure.
+ */
+void
+conn_tls_describe(struct conn *c, char *buf, size_t len)
+{
+	SSL		*ssl;
+	X509		*peer;
+	const char	*sni;
+	char		 cn[128];
+
+	buf[0] = '\0';
+	if (!(c->flags & CONN_TLS))
+		return;
+	if (c->why != NULL) {
+		snprintf(buf, len, " tls: %s", c->why);
+		return;
+	}
+	if (c->tls_version == NULL)
+		return;
+	ssl = bufferevent_openssl_get_ssl(c->bev);
+	sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	snprintf(buf, len, " tls=%s cipher=%s sni=%s", c->tls_version,
+	    SSL_get_cipher_name(ssl), sni != NULL ? sni : "-");
+	if ((peer = SSL_get0_peer_certificate(ssl)) != NULL &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
+	    NID_commonName, cn, sizeof cn) > 0)
+		snprintf(buf + strlen(buf), len - strlen(buf), " client=%s",
+		    cn);
+}
