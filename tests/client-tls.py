@@ -24,7 +24,7 @@ import time
 import harness
 import tlscerts
 from harness import check, check_eq, run_client, write_file
-from tlsserver import TLSServer, socat_server
+from tlsserver import TLSServer, socat_server, time_wait, time_wait_lands
 
 DATA = b"hello\nworld\n"
 WANT = b"0hello\n1world\n"
@@ -223,33 +223,9 @@ def teardown(mode, close_notify=True):
         return s.sessions[0], err
 
 
-def states():
-    """The IPv4 sockets as {(local port, peer port): state}, from the
-    kernel's table (state 06 is TIME_WAIT)."""
-    with open("/proc/net/tcp") as f:
-        rows = [line.split() for line in f.readlines()[1:]]
-    return {(int(r[1].rsplit(":", 1)[1], 16), int(r[2].rsplit(":", 1)[1], 16)):
-            r[3] for r in rows if len(r) > 3}
-
-
-def time_wait():
-    """The IPv4 TIME_WAIT sockets as (local port, peer port) pairs."""
-    return {k for k, v in states().items() if v == "06"}
-
-
 def lands(rec, on):
     """TIME_WAIT is on the client's end ("client") or the server's."""
-    ours, theirs = (rec["peer"], rec["port"]), (rec["port"], rec["peer"])
-    want, other = (ours, theirs) if on == "client" else (theirs, ours)
-    try:
-        harness.wait_for(lambda: want in time_wait(), timeout=5,
-                         what="TIME_WAIT on the %s" % on)
-    except harness.Failure:
-        st = states()
-        raise harness.Failure("no TIME_WAIT on the %s: client end %s, "
-                              "server end %s (%r)" % (on, st.get(ours),
-                                                      st.get(theirs), rec))
-    check(other not in time_wait(), "TIME_WAIT on both ends")
+    time_wait_lands(rec["peer"], rec["port"], on, repr(rec))
 
 
 def test_x_bye():

@@ -14,6 +14,9 @@ client certificate's CN, the TLS version, whether the session was
 resumed, the client's port, and how the client ended
 ("close_notify" if its close_notify came, "eof" for a bare TCP FIN).
 
+time_wait_lands(client port, server port, "client" or "server") checks
+where TIME_WAIT landed, from the kernel's own table.
+
 socat_server(cert, key) is a second, independent server: socat's OpenSSL
 listener, a serial-echo script behind it for each connection.
 """
@@ -204,3 +207,34 @@ def socat_server(cert, key):
     finally:
         p.kill()
         p.wait()
+
+
+def states():
+    """The IPv4 sockets as {(local port, peer port): state}, from the
+    kernel's table (state 06 is TIME_WAIT)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return {(int(r[1].rsplit(":", 1)[1], 16), int(r[2].rsplit(":", 1)[1], 16)):
+            r[3] for r in rows if len(r) > 3}
+
+
+def time_wait():
+    """The IPv4 TIME_WAIT sockets as (local port, peer port) pairs."""
+    return {k for k, v in states().items() if v == "06"}
+
+
+def time_wait_lands(cport, sport, on, note=""):
+    """TIME_WAIT is on the client's end (on="client") or the server's, and
+    only there."""
+    ours, theirs = (cport, sport), (sport, cport)
+    want, other = (ours, theirs) if on == "client" else (theirs, ours)
+    try:
+        harness.wait_for(lambda: want in time_wait(), timeout=5,
+                         what="TIME_WAIT on the %s" % on)
+    except harness.Failure:
+        st = states()
+        raise harness.Failure("no TIME_WAIT on the %s: client end %s, "
+                              "server end %s %s" % (on, st.get(ours),
+                                                    st.get(theirs), note))
+    if other in time_wait():
+        raise harness.Failure("TIME_WAIT on both ends %s" % note)
