@@ -59,7 +59,6 @@ def test_many_owed_then_tail():
         check_eq(send_recv_all(d.port, data, timeout=10), want, "replies")
 
 
-@harness.tcp_only("the client's TLS has tests of its own")
 def test_printf_hello_pipe_client():
     # printf hello | seqecho 127.0.0.1 PORT
     harness.require_program(harness.seqecho_path())

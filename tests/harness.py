@@ -230,7 +230,8 @@ def run_daemon(args, timeout=5, env=None, stdin_bytes=b""):
 def run_client(args, stdin_bytes=b"", timeout=10, env=None):
     """Run the client seqecho; returns (rc, stdout bytes, stderr str)."""
     require_program(seqecho_path())
-    rc, out, err = _run([seqecho_path()] + list(args), stdin_bytes, timeout,
+    rc, out, err = _run([seqecho_path()] + _tls_args() + list(args),
+                        stdin_bytes, timeout,
                         env, text=False)
     return rc, out, err.decode(errors="replace")
 
@@ -238,7 +239,15 @@ def run_client(args, stdin_bytes=b"", timeout=10, env=None):
 def run_bench(args, timeout=30, env=None):
     """Run seqecho-bench; returns (rc, stdout str, stderr str)."""
     require_program(bench_path())
-    return _run([bench_path()] + list(args), b"", timeout, env)
+    return _run([bench_path()] + _tls_args() + list(args), b"", timeout, env)
+
+
+def _tls_args():
+    """In a TLS run, the client's and the bench's options for it."""
+    if not over_tls():
+        return []
+    import tlscerts
+    return ["--tls", "--ca", tlscerts.make().ca]
 
 
 def _run(argv, stdin_bytes, timeout, env, text=True):

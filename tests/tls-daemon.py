@@ -335,6 +335,44 @@ def test_sighup_swaps_certificate():
         old.close()
 
 
+def test_seqecho_client_over_tls():
+    c = tlscerts.make()
+    with Daemon(tls_conf()) as d:
+        rc, out, err = harness.run_client(["--tls", "--ca", c.ca, "127.0.0.1",
+                                           str(d.port)], b"hello\nworld\n")
+        check_eq((rc, out), (0, b"0hello\n1world\n"), "seqecho --tls (%s)" % err)
+        d.wait_log(r"reason=bye tls=TLSv1\.3 cipher=\S+ sni=-")
+        rc, out, err = harness.run_client(["--tls", "--ca", c.ca,
+                                           "--servername", "localhost",
+                                           "--cert", c.client, "--key",
+                                           c.client_key, "127.0.0.1",
+                                           str(d.port)], b"x\nbye\n")
+        check_eq((rc, out), (0, b"0x\n"), "with SNI (%s)" % err)
+        d.wait_log(r"reason=bye tls=TLSv1\.3 cipher=\S+ sni=localhost")
+    with Daemon(tls_conf(tls_certificate=c.self_signed,
+                         tls_key=c.self_signed_key)) as d:
+        rc, out, err = harness.run_client(["--tls", "--ca", c.ca, "127.0.0.1",
+                                           str(d.port)], b"x\n")
+        check_eq(rc, 1, "exit for a self-signed certificate")
+        check_eq(err.strip(), "seqecho: tls 127.0.0.1:%d: certificate verify "
+                 "failed: self-signed certificate" % d.port, "the one line")
+
+
+def test_bench_over_tls():
+    c = tlscerts.make()
+    with Daemon(tls_conf()) as d:
+        rc, out, err = harness.run_bench(["--tls", "--ca", c.ca, "-n", "4",
+                                          "-P", "8", "-m", "2000", "-q",
+                                          "127.0.0.1", str(d.port)])
+        check_eq(rc, 0, "seqecho-bench --tls (%s %s)" % (out, err))
+        rc, out, err = harness.run_bench(["--tls", "--ca", c.ca, "--churn",
+                                          "-n", "2", "-m", "50", "--json",
+                                          "127.0.0.1", str(d.port)])
+        check_eq(rc, 0, "--churn --tls (%s)" % err)
+        harness.wait_for(lambda: len(d.log_lines(r"reason=bye tls=")) >= 50,
+                         what="50 TLS sessions ended by bye")
+
+
 def check_t(conf, want_rc, pattern):
     path = write_file(conf)
     rc, out, err = harness.run_daemon(["-t", "-c", path])
