@@ -172,12 +172,7 @@ def test_values_move_with_the_bench():
 def test_open_connections_and_tcp_states():
     d = httpget.daemon()
     with d:
-        held = []
-        for i in range(3):
-            s = connect(d.port)
-            s.sendall(b"h%d\n" % i)
-            check_eq(read_lines(s, 1), [b"0h%d" % i], "held %d" % i)
-            held.append(s)
+        held = httpget.hold(d.port, 3)
         samples, _ = httpget.metrics(d.http_port)
         check_eq(value(samples, "seqecho_connections_open"), 3, "open")
         # Both ends are on this host: the daemon's three and ours.

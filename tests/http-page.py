@@ -64,12 +64,7 @@ def visible_text(dom):
 def test_page_shows_live_counts():
     d = httpget.daemon(workers=2, name="page-test")
     with d:
-        held = []
-        for i in range(3):
-            s = connect(d.port)
-            s.sendall(b"p%d\n" % i)
-            check_eq(read_lines(s, 1), [b"0p%d" % i], "held %d" % i)
-            held.append(s)
+        held = httpget.hold(d.port, 3)
         for i in range(2):
             rc, out, err = harness.run_client(["127.0.0.1", str(d.port)],
                                               stdin_bytes=b"t\nbye\n")

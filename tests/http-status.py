@@ -22,20 +22,10 @@ CONN_FIELDS = ["id", "peer", "via", "local", "tls", "state", "phase",
                "messages", "bytes_in", "bytes_out", "age"]
 
 
-def hold(port, n, tag=b"h"):
-    socks = []
-    for i in range(n):
-        s = connect(port)
-        s.sendall(b"%s%d\n" % (tag, i))
-        check_eq(read_lines(s, 1), [b"0%s%d" % (tag, i)], "held %d" % i)
-        socks.append(s)
-    return socks
-
-
 def test_fields_and_held_connections():
     d = httpget.daemon(workers=3, name="edge-1")
     with d:
-        socks = hold(d.port, 5)
+        socks = httpget.hold(d.port, 5)
         st = httpget.status(d.http_port)
         check_eq(st["name"], "edge-1", "name")
         check_eq(st["http"], "127.0.0.1:%d" % d.http_port, "http")
@@ -76,7 +66,7 @@ def test_fields_and_held_connections():
 def test_most_recent_hundred():
     d = httpget.daemon(workers=2)
     with d:
-        socks = hold(d.port, 120)
+        socks = httpget.hold(d.port, 120)
         st = httpget.status(d.http_port)
         check_eq(st["counters"]["connections_open"], 120, "open")
         ids = [c["id"] for c in st["connections"]]

@@ -10,7 +10,8 @@ import json
 import re
 
 import harness
-from harness import Daemon, check, server_conf
+from harness import Daemon, check, check_eq, connect, read_lines, \
+    server_conf
 
 HTTP_RE = r"http listening on (\[[^\]]*\]|[^\s\[\]]+):(\d+)"
 SAMPLE_RE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
@@ -79,3 +80,14 @@ def status(port):
     check(hdrs.get("content-type", "").startswith("application/json"),
           "content type %r" % hdrs.get("content-type"))
     return json.loads(body)
+
+
+def hold(port, n, tag=b"h"):
+    """n echo connections, each served once and left open."""
+    socks = []
+    for i in range(n):
+        s = connect(port)
+        s.sendall(b"%s%d\n" % (tag, i))
+        check_eq(read_lines(s, 1), [b"0%s%d" % (tag, i)], "held %d" % i)
+        socks.append(s)
+    return socks
