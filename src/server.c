@@ -52,6 +52,8 @@
  */
 #define OVER_LIMIT_MIN		16
 #define OVER_LIMIT_MAX		1024
+/* The http endpoint's: its listener, its connections, a netlink socket. */
+#define HTTP_FDS(cfg)		((cfg)->http[0] != '\0' ? HTTP_MAX_CONNS + 2 : 0)
 /* Milliseconds accept stays paused before looking again. */
 #define ACCEPT_RETRY_MS		100
 
@@ -508,7 +510,7 @@ server_fd_limit(struct config *cfg)
 	want = (rlim_t)cfg->max_connections +
 	    (rlim_t)over_room(cfg->max_connections) + FD_SPARE +
 	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE +
-	    2 * listeners_wanted(cfg);
+	    2 * listeners_wanted(cfg) + HTTP_FDS(cfg);
 	fd_limit_raise(want);
 }
 
@@ -525,7 +527,7 @@ server_fd_budget(struct server *s, struct config *cfg)
 	int	room, fit;
 
 	held = (rlim_t)s->fds_fixed + listeners_count(s->listeners) +
-	    FD_SPARE;
+	    FD_SPARE + HTTP_FDS(cfg);
 	room = over_room(cfg->max_connections);
 	want = (rlim_t)cfg->max_connections + room + held;
 	if ((have = fd_limit_raise(want)) >= want) {
