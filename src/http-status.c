@@ -10,7 +10,10 @@
  * wakes the main loop, which answers once all have, or after
  * STATUS_WAIT_MS with those that did: a worker never stops for it, and
  * one that cannot answer delays no one for long. Requests that come while
- * a round is out get its answer.
+ * a round is out get its answer. The TCP states come from the sampler
+ * thread (http-sample.c), which a round waits for too when its last
+ * sample is over a second old; /metrics with a fresh one is answered at
+ * once.
  */
 #include "config.h"
 
@@ -50,6 +53,7 @@ struct slot {
 struct waiting {
 	TAILQ_ENTRY(waiting)	 entry;
 	struct evhttp_request	*req;
+	enum status_kind	 kind;
 };
 TAILQ_HEAD(waiting_list, waiting);
 
@@ -64,6 +68,9 @@ struct status {
 	struct event		*deadline;
 	struct waiting_list	 waiting;
 	char			 http[ADDRSTRLEN];	/* the endpoint's */
+	struct sampler		*sampler;
+	unsigned		 sample;	/* the round waits for it; 0 no */
+	struct metrics_snapshot	 fresh;		/* else its states are here */
 };
 
 static void	slot_callback(evutil_socket_t, short, void *);
@@ -76,7 +83,9 @@ static size_t	status_conns(struct status *, struct conn_snap *, int *);
 static int	snap_newer(const void *, const void *);
 static size_t	status_listener_snaps(struct server *,
 		    struct listener_snap **);
-static void	status_tcp(struct server *, struct metrics_snapshot *);
+static unsigned	status_sample(struct status *, struct metrics_snapshot *);
+static void	status_reply(struct evhttp_request *, enum status_kind,
+		    const struct metrics_snapshot *, struct evbuffer *);
 
 /* Set up a slot and its event in each worker's base. */
 struct status *
@@ -107,6 +116,7 @@ status_new(struct server *server, struct event_base *base, const char *http)
 		if (sl->ev == NULL)
 			fatalx("cannot set up the status events");
 	}
+	st->sampler = sampler_new(st->answer);
 	return (st);
 }
 
@@ -124,36 +134,53 @@ status_free(struct status *st)
 		return;
 	while ((wt = TAILQ_FIRST(&st->waiting)) != NULL) {
 		TAILQ_REMOVE(&st->waiting, wt, entry);
-		http_send_status(wt->req, NULL);
+		http_send_status(wt->req, wt->kind, NULL);
 		free(wt);
 	}
 	for (i = 0; i < st->nslots; i++) {
 		event_free(st->slots[i].ev);
 		pthread_mutex_destroy(&st->slots[i].lock);
 	}
+	/* Its last sample may activate answer: stop it first. */
+	sampler_free(st->sampler);
 	event_free(st->answer);
 	event_free(st->deadline);
 	free(st->slots);
 	free(st);
 }
 
-/* GET /status.json: wait for a round, starting one if none is out. */
+/*
+ * GET /status.json or /metrics: wait for a round, starting one if none is
+ * out; /metrics with a fresh sample of the states is answered now.
+ */
 void
-status_request(struct status *st, struct evhttp_request *req)
+status_request(struct status *st, struct evhttp_request *req,
+    enum status_kind kind)
 {
-	struct timeval	 tv = { STATUS_WAIT_MS / 1000,
-			    (STATUS_WAIT_MS % 1000) * 1000 };
-	struct waiting	*wt;
-	struct slot	*sl;
-	int		 i;
+	struct timeval		 tv = { STATUS_WAIT_MS / 1000,
+				    (STATUS_WAIT_MS % 1000) * 1000 };
+	struct metrics_snapshot	 m;
+	struct waiting		*wt;
+	struct slot		*sl;
+	int			 i;
 
+	if (kind == STATUS_METRICS && !st->busy) {
+		status_snapshot(st->server, &m);
+		if (status_sample(st, &m) == 0) {
+			status_reply(req, kind, &m, NULL);
+			return;
+		}
+	}
 	wt = xcalloc(1, sizeof *wt);
 	wt->req = req;
+	wt->kind = kind;
 	TAILQ_INSERT_TAIL(&st->waiting, wt, entry);
 	if (st->busy)
 		return;
 	st->busy = 1;
 	st->round++;
+	memset(&st->fresh, 0, sizeof st->fresh);
+	st->sample = status_sample(st, &st->fresh);
 	for (i = 0; i < st->nslots; i++) {
 		sl = &st->slots[i];
 		pthread_mutex_lock(&sl->lock);
@@ -167,6 +194,45 @@ status_request(struct status *st, struct evhttp_request *req)
 	}
 	evtimer_add(st->deadline, &tv);
 	event_active(st->answer, EV_READ, 1);
+}
+
+/*
+ * The states of the echo ports (not the HTTP one): a fresh sample into m
+ * and 0, or the number of the sample asked for.
+ */
+static unsigned
+status_sample(struct status *st, struct metrics_snapshot *m)
+{
+	const struct listeners	*ls = server_listeners(st->server);
+	int			 ports[64];
+	size_t			 i, j, n = 0;
+
+	for (i = 0; i < ls->cur.n && n < sizeof ports / sizeof ports[0];
+	    i++) {
+		for (j = 0; j < n && ports[j] != ls->cur.v[i]->bound_port; j++)
+			;
+		if (j == n)
+			ports[n++] = ls->cur.v[i]->bound_port;
+	}
+	return (sampler_get(st->sampler, ports, n, m));
+}
+
+/* Answer one request: the metrics of m, or a copy of json. */
+static void
+status_reply(struct evhttp_request *req, enum status_kind kind,
+    const struct metrics_snapshot *m, struct evbuffer *json)
+{
+	struct evbuffer	*body;
+
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("out of memory");
+	if (kind == STATUS_METRICS)
+		metrics_format(m, body);
+	else
+		evbuffer_add(body, evbuffer_pullup(json, -1),
+		    evbuffer_get_length(json));
+	http_send_status(req, kind, body);
+	evbuffer_free(body);
 }
 
 /* In a worker's thread: copy its connections, tell the main loop. */
@@ -238,8 +304,9 @@ snap_conn(const struct conn *c, const struct timeval *now,
 static void
 status_answer_callback(evutil_socket_t fd, short what, void *arg)
 {
-	struct status	*st = arg;
-	int		 i, done = 0;
+	struct status		*st = arg;
+	struct metrics_snapshot	 m;
+	int			 i, done = 0;
 
 	(void)fd;
 	if (!st->busy)
@@ -249,7 +316,9 @@ status_answer_callback(evutil_socket_t fd, short what, void *arg)
 		done += st->slots[i].answered == st->round;
 		pthread_mutex_unlock(&st->slots[i].lock);
 	}
-	if (done == st->nslots || (what & EV_TIMEOUT))
+	if ((done == st->nslots && (st->sample == 0 ||
+	    sampler_ready(st->sampler, st->sample, &m))) ||
+	    (what & EV_TIMEOUT))
 		status_finish(st);
 }
 
@@ -261,14 +330,20 @@ status_finish(struct status *st)
 	struct status_view	 v;
 	struct listener_snap	*ls;
 	struct conn_snap	*conns;
-	struct evbuffer		*body, *each;
+	struct evbuffer		*json;
 	struct waiting		*wt;
 
 	st->busy = 0;
 	evtimer_del(st->deadline);
+	status_snapshot(st->server, &m);
+	if (st->sample == 0) {
+		m.tcp_valid = st->fresh.tcp_valid;
+		m.tcp = st->fresh.tcp;
+		m.tcp_source = st->fresh.tcp_source;
+	} else if (!sampler_ready(st->sampler, st->sample, &m))
+		log_debug("http: no sample of the TCP states in time");
 	conns = xcalloc((size_t)st->nslots * STATUS_MAX_CONNS, sizeof *conns);
 	memset(&v, 0, sizeof v);
-	status_snapshot(st->server, &m);
 	v.m = &m;
 	v.http = st->http;
 	v.nworkers = st->nslots;
@@ -276,20 +351,15 @@ status_finish(struct status *st)
 	v.conns = conns;
 	v.nlisteners = status_listener_snaps(st->server, &ls);
 	v.listeners = ls;
-	if ((body = evbuffer_new()) == NULL)
+	if ((json = evbuffer_new()) == NULL)
 		fatalx("out of memory");
-	status_format(&v, body);
+	status_format(&v, json);
 	while ((wt = TAILQ_FIRST(&st->waiting)) != NULL) {
 		TAILQ_REMOVE(&st->waiting, wt, entry);
-		if ((each = evbuffer_new()) == NULL)
-			fatalx("out of memory");
-		evbuffer_add(each, evbuffer_pullup(body, -1),
-		    evbuffer_get_length(body));
-		http_send_status(wt->req, each);
-		evbuffer_free(each);
+		status_reply(wt->req, wt->kind, &m, json);
 		free(wt);
 	}
-	evbuffer_free(body);
+	evbuffer_free(json);
 	free(ls);
 	free(conns);
 }
@@ -375,40 +445,4 @@ status_snapshot(struct server *server, struct metrics_snapshot *m)
 	}
 	memcpy(m->durations, st.durations, sizeof m->durations);
 	m->duration_usec = st.duration_usec;
-	status_tcp(server, m);
-}
-
-/*
- * The TCP states on each echo port (not the HTTP one), as seqecho -S
- * counts them, added up. Unreadable, the metric is left out.
- */
-static void
-status_tcp(struct server *server, struct metrics_snapshot *m)
-{
-	const struct listeners	*ls = server_listeners(server);
-	struct sockstat_counts	 c;
-	char			 why[256];
-	size_t			 i, j;
-	int			 s, port;
-
-	m->tcp_valid = 1;
-	for (i = 0; i < ls->cur.n; i++) {
-		port = ls->cur.v[i]->bound_port;
-		for (j = 0; j < i && ls->cur.v[j]->bound_port != port; j++)
-			;
-		if (j < i)
-			continue;	/* that port is counted */
-		if (sockstat_count(port, &c, &m->tcp_source, why,
-		    sizeof why) == -1) {
-			log_debug("http: %s", why);
-			m->tcp_valid = 0;
-			return;
-		}
-		for (s = 0; s <= SOCKSTAT_NSTATES; s++) {
-			m->tcp.total[s] += c.total[s];
-			m->tcp.daemon[s] += c.daemon[s];
-			m->tcp.clients[s] += c.clients[s];
-		}
-		m->tcp.sockets += c.sockets;
-	}
 }

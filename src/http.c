@@ -290,7 +290,6 @@ http_route(struct evhttp_request *req, void *arg)
 {
 	struct http		*h = arg;
 	struct evbuffer		*body;
-	struct metrics_snapshot	 m;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*path = uri != NULL ? evhttp_uri_get_path(uri) :
 				    NULL;
@@ -311,21 +310,17 @@ http_route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (strcmp(path, "/status.json") == 0) {
-		status_request(h->status, req);
+		status_request(h->status, req, STATUS_JSON);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		status_request(h->status, req, STATUS_METRICS);
 		return;
 	}
 	if ((body = evbuffer_new()) == NULL)
 		fatalx("out of memory");
-	if (strcmp(path, "/metrics") == 0) {
-		status_snapshot(h->server, &m);
-		metrics_format(&m, body);
-		http_reply(req, 200, "OK", "text/plain; version=0.0.4; "
-		    "charset=utf-8", body);
-	} else {
-		evbuffer_add_reference(body, status_html, status_html_len,
-		    NULL, NULL);
-		http_reply(req, 200, "OK", "text/html; charset=utf-8", body);
-	}
+	evbuffer_add_reference(body, status_html, status_html_len, NULL, NULL);
+	http_reply(req, 200, "OK", "text/html; charset=utf-8", body);
 	evbuffer_free(body);
 }
 
@@ -359,15 +354,19 @@ http_reply(struct evhttp_request *req, int code, const char *reason,
 }
 
 /*
- * Reply to a /status.json request that http-status.c held. A request
- * whose client has gone has no connection, and the reply just frees it.
+ * Reply to a request that http-status.c answers; NULL is 503. One whose
+ * client has gone has no connection, and the reply just frees it.
  */
 void
-http_send_status(struct evhttp_request *req, struct evbuffer *body)
+http_send_status(struct evhttp_request *req, enum status_kind kind,
+    struct evbuffer *body)
 {
 	if (body == NULL)
 		http_reply(req, 503, "Service Unavailable",
 		    "text/plain; charset=utf-8", NULL);
+	else if (kind == STATUS_METRICS)
+		http_reply(req, 200, "OK", "text/plain; version=0.0.4; "
+		    "charset=utf-8", body);
 	else
 		http_reply(req, 200, "OK", "application/json", body);
 }

@@ -83,9 +83,17 @@ struct status_view {
 	int			 nworkers;
 };
 
+/* What a request waiting for a round wants. */
+enum status_kind {
+	STATUS_METRICS,		/* /metrics */
+	STATUS_JSON		/* /status.json */
+};
+
 struct evbuffer;
+struct event;
 struct evhttp_request;
 struct status;
+struct sampler;
 
 /* metrics.c */
 void		 metrics_format(const struct metrics_snapshot *,
@@ -94,14 +102,24 @@ void		 json_string(struct evbuffer *, const char *);
 void		 status_format(const struct status_view *, struct evbuffer *);
 
 /* http.c */
-void		 http_send_status(struct evhttp_request *, struct evbuffer *);
+void		 http_send_status(struct evhttp_request *, enum status_kind,
+		    struct evbuffer *);
 
 /* http-status.c */
 void		 status_snapshot(struct server *, struct metrics_snapshot *);
 struct status	*status_new(struct server *, struct event_base *,
 		    const char *);
-void		 status_request(struct status *, struct evhttp_request *);
+void		 status_request(struct status *, struct evhttp_request *,
+		    enum status_kind);
 void		 status_free(struct status *);
+
+/* http-sample.c */
+struct sampler	*sampler_new(struct event *);
+void		 sampler_free(struct sampler *);
+unsigned	 sampler_get(struct sampler *, const int *, size_t,
+		    struct metrics_snapshot *);
+int		 sampler_ready(struct sampler *, unsigned,
+		    struct metrics_snapshot *);
 
 /* status-html.c, made from status.html */
 extern const unsigned char status_html[];

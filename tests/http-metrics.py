@@ -175,9 +175,13 @@ def test_open_connections_and_tcp_states():
         held = httpget.hold(d.port, 3)
         samples, _ = httpget.metrics(d.http_port)
         check_eq(value(samples, "seqecho_connections_open"), 3, "open")
-        # Both ends are on this host: the daemon's three and ours.
-        check_eq(value(samples, "seqecho_tcp_sockets",
-                       '{state="ESTABLISHED"}'), 6, "ESTABLISHED")
+
+        def sockets(state):
+            return value(httpget.metrics(d.http_port)[0],
+                         "seqecho_tcp_sockets", '{state="%s"}' % state)
+        # Both ends are on this host: the daemon's three and ours. The
+        # states are sampled at most a second before: wait for them.
+        wait_for(lambda: sockets("ESTABLISHED") == 6, what="6 ESTABLISHED")
         for s in held:
             s.close()
         wait_for(lambda: value(httpget.metrics(d.http_port)[0],
@@ -186,11 +190,8 @@ def test_open_connections_and_tcp_states():
         # The real client says bye: its FIN goes first, TIME_WAIT is its.
         for i in range(2):
             client(d.port, b"t\nbye\n")
-        samples, _ = httpget.metrics(d.http_port)
-        check(value(samples, "seqecho_tcp_sockets", '{state="TIME_WAIT"}')
-              >= 2, "TIME_WAIT after two byes")
-        check_eq(value(samples, "seqecho_tcp_sockets",
-                       '{state="ESTABLISHED"}'), 0, "ESTABLISHED after")
+        wait_for(lambda: sockets("TIME_WAIT") >= 2, what="2 TIME_WAIT")
+        wait_for(lambda: sockets("ESTABLISHED") == 0, what="0 ESTABLISHED")
 
 
 def test_duration_buckets():

@@ -26,7 +26,11 @@ def test_fields_and_held_connections():
     d = httpget.daemon(workers=3, name="edge-1")
     with d:
         socks = httpget.hold(d.port, 5)
-        st = httpget.status(d.http_port)
+        # The states are sampled at most a second before: wait for them.
+        st = wait_for(lambda: (lambda st: st if st["tcp_states"]
+                                ["ESTABLISHED"] == 10 else None)(
+                                    httpget.status(d.http_port)),
+                      what="10 ESTABLISHED")
         check_eq(st["name"], "edge-1", "name")
         check_eq(st["http"], "127.0.0.1:%d" % d.http_port, "http")
         check_eq((st["workers"], st["workers_answered"]), (3, 3), "workers")
