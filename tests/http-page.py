@@ -81,11 +81,13 @@ def test_page_shows_live_counts():
             st = httpget.status(d.http_port)
             ts = st["tcp_states"]
             return st if (ts["ESTABLISHED"], ts["CLOSE_WAIT"],
-                          ts["FIN_WAIT_2"], st["counters"]["closed"]
-                          ["too-long"]) == (6, 1, 1, 1) else None
-        # The daemon closes its end after its linger (2 s).
+                          st["counters"]["closed"]["too-long"]) == \
+                (6, 1, 1) else None
+        # The daemon closes its end after its linger (2 s). (Its orphan
+        # in FIN_WAIT_2 may go at once when the host's table of those is
+        # full of other tests': not counted on.)
         wait_for(settled, timeout=10, what="6 ESTABLISHED, 1 CLOSE_WAIT, "
-                 "1 FIN_WAIT_2, 1 closed too-long")
+                 "1 closed too-long")
         url = "http://127.0.0.1:%d/" % d.http_port
         # The page and /status.json are read a moment apart: the states
         # must agree, but one may move in between; try again, bounded.
@@ -101,8 +103,8 @@ def test_page_shows_live_counts():
         print("screenshot: " + shot)
         got = counts(dom)
         want = {s: str(st["tcp_states"][s]) for s in STATES}
-        check_eq((want["ESTABLISHED"], want["CLOSE_WAIT"], want["FIN_WAIT_2"],
-                  want["LISTEN"]), ("6", "1", "1", "1"), "the states")
+        check_eq((want["ESTABLISHED"], want["CLOSE_WAIT"], want["LISTEN"]),
+                 ("6", "1", "1"), "the states")
         check_eq(got, want, "every state's count on the page")
         text = visible_text(dom)
         for s in held:

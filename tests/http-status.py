@@ -27,10 +27,10 @@ def test_fields_and_held_connections():
     with d:
         socks = httpget.hold(d.port, 5)
         # The states are sampled at most a second before: wait for them.
-        st = wait_for(lambda: (lambda st: st if st["tcp_states"]
-                                ["ESTABLISHED"] == 10 else None)(
-                                    httpget.status(d.http_port)),
-                      what="10 ESTABLISHED")
+        def settled():
+            st = httpget.status(d.http_port)
+            return st if st["tcp_states"]["ESTABLISHED"] == 10 else None
+        st = wait_for(settled, what="10 ESTABLISHED")
         check_eq(st["name"], "edge-1", "name")
         check_eq(st["http"], "127.0.0.1:%d" % d.http_port, "http")
         check_eq((st["workers"], st["workers_answered"]), (3, 3), "workers")
