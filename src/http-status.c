@@ -296,8 +296,11 @@ snap_conn(const struct conn *c, const struct timeval *now,
 	s->messages = c->messages;
 	s->bytes_in = c->bytes_in;
 	s->bytes_out = c->bytes_out;
+	/* started is libevent's cached clock, which may run a little ahead. */
 	timersub(now, &c->started, &age);
 	s->age = (double)age.tv_sec + (double)age.tv_usec / 1e6;
+	if (s->age < 0)
+		s->age = 0;
 }
 
 /* A worker answered, or the wait is over: answer if the round is done. */
