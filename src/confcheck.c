@@ -221,6 +221,61 @@ config_parse_real(const char *s, double min, double max)
 	return (v);
 }
 
+/*
+ * The http setting, "ADDRESS:PORT" or "[IPv6]:PORT" (port 0..65535, 0 for
+ * the kernel to choose), split into host and port; 0, or -1 and why. The
+ * address is not resolved here: config_resolve does that, as for any.
+ */
+int
+config_parse_hostport(const char *s, char *host, size_t hostlen, int *port,
+    char *why, size_t whylen)
+{
+	const char	*colon, *end, *in = s;
+	struct in6_addr	 in6;
+	size_t		 len;
+	int		 v, bracketed = *s == '[';
+
+	if (bracketed) {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':') {
+			snprintf(why, whylen, "%s: must be [ADDRESS]:PORT", s);
+			return (-1);
+		}
+		colon = end + 1;
+		s++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			snprintf(why, whylen, "%s: must be ADDRESS:PORT", s);
+			return (-1);
+		}
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+			snprintf(why, whylen, "%s: an IPv6 address goes in "
+			    "brackets, as [::1]:9234", s);
+			return (-1);
+		}
+		end = colon;
+	}
+	len = (size_t)(end - s);
+	if (len == 0 || len >= hostlen) {
+		snprintf(why, whylen, "%.*s: must be ADDRESS:PORT",
+		    (int)(strlen(in) > 300 ? 300 : strlen(in)), in);
+		return (-1);
+	}
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (bracketed && inet_pton(AF_INET6, host, &in6) != 1) {
+		snprintf(why, whylen, "%s: not an IPv6 address", host);
+		return (-1);
+	}
+	if (colon[1] < '0' || colon[1] > '9' || strlen(colon + 1) > 5 ||
+	    (v = config_parse_int(colon + 1, 0, 65535)) == -1) {
+		snprintf(why, whylen, "port %.8s%s: must be 0..65535",
+		    colon + 1, strlen(colon + 1) > 8 ? "..." : "");
+		return (-1);
+	}
+	*port = v;
+	return (0);
+}
+
 /* A port from the command line: 0..65535, or -1. */
 int
 config_parse_port(const char *s)

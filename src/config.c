@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <libconfig.h>
+#include <event2/util.h>
 
 #include "confscan.h"
 #include "confload.h"
@@ -34,7 +35,8 @@ enum setting_kind {
 	KIND_ADDRESSES,
 	KIND_BOOL,
 	KIND_CHOICE,		/* a string from a list of names: choices */
-	KIND_LISTEN		/* server.listen: conflisten.c */
+	KIND_LISTEN,		/* server.listen: conflisten.c */
+	KIND_HOSTPORT		/* "ADDRESS:PORT" or "[IPv6]:PORT"; "" = none */
 };
 
 struct setting {
@@ -96,7 +98,7 @@ static const struct setting settings[] = {
 	    CHOICE(tls_verify, tls_verifies) },
 	{ "server", "tls_min_version", KIND_CHOICE, 0, 0,
 	    CHOICE(tls_min_version, tls_versions) },
-	{ "server", "http", KIND_STRING, 0, 255, FIELD(http) },
+	{ "server", "http", KIND_HOSTPORT, 0, 255, FIELD(http) },
 	{ "server", "name", KIND_STRING, 0, 255, FIELD(name) },
 	{ "client", "address", KIND_STRING, 1, 255, FIELD(client_address) },
 	{ "client", "port", KIND_INT, 1, 65535, FIELD(client_port) },
@@ -126,6 +128,8 @@ static const size_t string_fields[] = {
 #define NSTRING_FIELDS	(sizeof string_fields / sizeof string_fields[0])
 
 static int	 config_load_file(struct config *, const char *, int, int);
+static int	 config_hostport(struct loader *, int, const char *,
+		     const char *);
 static int	 config_slurp(struct loader *);
 static void	 config_copy(struct config *, const struct config *);
 static void	 config_syntax_error(struct loader *, config_t *);
@@ -495,11 +499,41 @@ config_setting(struct loader *ld, struct config *cfg,
 	case KIND_ADDRESSES:
 		config_addresses(ld, cfg, s);
 		return;
+	case KIND_HOSTPORT:
+		if (config_get_string(ld, s, st->name, st->min, st->max,
+		    &str) == 0 && config_hostport(ld, line, st->name, str) == 0)
+			config_set_string(field, str);
+		return;
 	case KIND_LISTEN:
 		ld->listen = s;
 		ld->listen_errors = conflisten_parse(ld, s, cfg);
 		return;
 	}
+}
+
+/*
+ * An "ADDRESS:PORT" setting: it must parse and, for the daemon, its
+ * address resolve. 0, or -1 with the error said.
+ */
+static int
+config_hostport(struct loader *ld, int line, const char *name,
+    const char *value)
+{
+	struct evutil_addrinfo	*res;
+	char			 host[256], why[512];
+	int			 port;
+
+	if (*value == '\0')
+		return (0);
+	if (config_parse_hostport(value, host, sizeof host, &port, why,
+	    sizeof why) == -1 || (ld->listeners &&
+	    config_resolve(host, port, &res, why, sizeof why) == -1)) {
+		config_error(ld, line, name, "%s", why);
+		return (-1);
+	}
+	if (ld->listeners)
+		evutil_freeaddrinfo(res);
+	return (0);
 }
 
 /* server.address: a string or a list of them, each noted with its line. */

@@ -452,6 +452,7 @@ conn_free(struct conn *c, enum conn_reason reason)
 		    (c->flags & CONN_SERVER_FIRST) ? "server" : "client",
 		    reason_names[c->reason], tls);
 		conn_count_close(c);
+		stats_add_duration(c->stats, &took);
 	}
 	if (counted)
 		STAT_ADD(c->stats->conns_now, -1);

@@ -1,6 +1,6 @@
 /*
  * conn.h - what the files of one connection share (conn.c, conn-input.c);
- * nothing else includes it.
+ * http-status.c only reads a connection, for /status.json.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_CONN_H

@@ -1,6 +1,6 @@
 /*
  * listen.h - what the files of the listening sockets share
- * (server-listen.c, server-activate.c); nothing else includes it.
+ * (server-listen.c, server-activate.c); http-status.c only reads them.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_LISTEN_H

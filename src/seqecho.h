@@ -131,6 +131,8 @@ int		 config_check_listeners(const struct listen_conf *, size_t,
 		    void (*)(void *, const struct listen_problem *), void *);
 int		 config_parse_prefix(const char *, struct addr_prefix *,
 		    char *, size_t);
+int		 config_parse_hostport(const char *, char *, size_t, int *,
+		    char *, size_t);
 
 /* util.c */
 void		*xmalloc(size_t);

@@ -7,6 +7,7 @@
 #define SEQECHOD_H
 
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include <openssl/ssl.h>
 
@@ -47,6 +48,10 @@ enum conn_reason {
 	REASON_COUNT
 };
 
+/* seqecho_connection_duration_seconds: its bounds, and one for +Inf. */
+#define DURATION_BOUNDS		8
+#define DURATION_BUCKETS	(DURATION_BOUNDS + 1)
+
 /*
  * Counters. Each worker owns one set and is its only writer; others read
  * them with relaxed atomic loads, so the message path takes no lock.
@@ -61,11 +66,33 @@ struct stats {
 	uint64_t	 client_first;
 	uint64_t	 server_first;
 	uint64_t	 proxy_health_checks;	/* header, then nothing */
+	uint64_t	 durations[DURATION_BUCKETS];	/* closes, by duration */
+	uint64_t	 duration_usec;		/* their sum */
 };
 
 #define STAT_READ(f)		__atomic_load_n(&(f), __ATOMIC_RELAXED)
 #define STAT_ADD(f, n)		__atomic_store_n(&(f), STAT_READ(f) + (n), \
 				    __ATOMIC_RELAXED)
+
+/* The buckets' upper bounds in microseconds: 1 ms to an hour. */
+#define DURATION_BOUNDS_USEC	{ 1000, 10000, 100000, 1000000, 10000000, \
+				    60000000, 600000000, 3600000000ULL }
+
+/* Count a closed connection's duration, on its worker's thread. */
+static inline void
+stats_add_duration(struct stats *st, const struct timeval *took)
+{
+	static const uint64_t	bounds[DURATION_BOUNDS] =
+	    DURATION_BOUNDS_USEC;
+	uint64_t		usec = (uint64_t)took->tv_sec * 1000000 +
+				    (uint64_t)took->tv_usec;
+	int			i;
+
+	for (i = 0; i < DURATION_BOUNDS && usec > bounds[i]; i++)
+		;
+	STAT_ADD(st->durations[i], 1);
+	STAT_ADD(st->duration_usec, usec);
+}
 
 /* What a connection takes from the configuration when it opens. */
 struct conn_params {
@@ -110,6 +137,7 @@ struct server;
 struct worker;
 struct conn;
 struct proxy_wait;
+struct metrics_snapshot;
 LIST_HEAD(conn_list, conn);
 LIST_HEAD(proxy_list, proxy_wait);
 
@@ -123,7 +151,6 @@ struct server	*server_new(struct event_base *, struct config *,
 int		 server_listen(struct server *);
 void		 server_reload(struct server *);
 void		 server_shutdown(struct server *);
-void		 server_log_stats(struct server *);
 void		 server_free(struct server *);
 void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
@@ -132,6 +159,17 @@ void		 server_fd_limit(struct config *);
 void		 server_accept(struct server *, int, struct sockaddr *, int,
 		    const struct listen_opts *);
 void		 server_accept_error(struct server *);
+time_t		 server_tls_not_after(const struct server *);
+void		 server_counters(const struct server *,
+		    struct metrics_snapshot *);
+int		 server_nworkers(const struct server *);
+struct worker	*server_worker(const struct server *, int);
+struct listeners *server_listeners(const struct server *);
+const struct config *server_config(const struct server *);
+
+/* server-stats.c */
+void		 server_log_stats(struct server *);
+void		 server_sum_stats(struct server *, struct stats *);
 
 /* server-listen.c */
 struct listeners *listeners_new(struct event_base *, struct server *);
@@ -168,7 +206,11 @@ void		 conn_shutdown_all(struct conn_list *);
 void		 conn_free_all(struct conn_list *);
 const char	*conn_reason_name(enum conn_reason);
 
-time_t		 server_tls_not_after(const struct server *);
+/* http.c */
+struct http;
+int		 http_configure(struct http **, struct server *,
+		    struct event_base *, const char *);
+void		 http_free(struct http *);
 
 /* server-tls.c */
 int		 server_tls_build(const struct config *, SSL_CTX **);

@@ -37,6 +37,7 @@
 
 #include "seqechod.h"
 #include "tls.h"
+#include "http.h"
 #include "proxy.h"
 
 /*
@@ -52,6 +53,8 @@
  */
 #define OVER_LIMIT_MIN		16
 #define OVER_LIMIT_MAX		1024
+/* The http endpoint's: its listener, its connections, a netlink socket. */
+#define HTTP_FDS(cfg)		((cfg)->http[0] != '\0' ? HTTP_MAX_CONNS + 2 : 0)
 /* Milliseconds accept stays paused before looking again. */
 #define ACCEPT_RETRY_MS		100
 
@@ -79,6 +82,14 @@ struct server {
 	int			 activated;	/* sockets from systemd */
 	SSL_CTX			*tls;		/* for new tls connections */
 	time_t			 tls_not_after;
+
+	struct http		*http;		/* the metrics endpoint */
+	struct timeval		 started;
+	uint64_t		 accepted;	/* on the main thread, these */
+	uint64_t		 rejected;
+	uint64_t		 pauses;
+	uint64_t		 reloads_ok;
+	uint64_t		 reloads_failed;
 };
 
 static void	server_set_params(struct server *);
@@ -105,6 +116,7 @@ server_new(struct event_base *base, struct config *cfg,
 	s->base = base;
 	s->cfg = cfg;
 	s->opts = opts;
+	gettimeofday(&s->started, NULL);
 	server_set_params(s);
 	s->accept_timer = evtimer_new(base, server_accept_timer_callback, s);
 	if (s->accept_timer == NULL)
@@ -134,6 +146,8 @@ server_free(struct server *s)
 {
 	int	i;
 
+	http_free(s->http);
+	s->http = NULL;
 	for (i = 0; i < s->nworkers; i++) {
 		worker_stop(s->workers[i]);
 		worker_join(s->workers[i]);
@@ -188,6 +202,8 @@ server_listen(struct server *s)
 		    (int)listeners_count(s->listeners);
 	s->fds_fixed = held - (int)listeners_count(s->listeners);
 	server_fd_budget(s, s->cfg);
+	if (http_configure(&s->http, s, s->base, s->cfg->http) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -220,6 +236,7 @@ server_reload(struct server *s)
 	if (daemon_load_config(&new, s->opts) == -1 ||
 	    server_tls_build(&new, &tls) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
+		s->reloads_failed++;
 		config_free(&new);
 		server_notify("READY=1");
 		return;
@@ -256,7 +273,13 @@ server_reload(struct server *s)
 		SSL_CTX_free(s->tls);
 	s->tls = tls;
 	s->tls_not_after = tls != NULL ? tls_ctx_not_after(tls) : 0;
+	if (http_configure(&s->http, s, s->base, new.http) == -1) {
+		log_warnx("http: keeping the running endpoint");
+		free(new.http);
+		new.http = xstrdup(s->cfg->http);
+	}
 	server_fd_budget(s, &new);
+	s->reloads_ok++;
 	config_free(s->cfg);
 	*s->cfg = new;
 	server_set_params(s);
@@ -294,10 +317,13 @@ server_accept(struct server *s, int fd, struct sockaddr *sa, int salen,
 	a.over_limit = !s->stopping &&
 	    __atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >=
 	    s->cfg->max_connections;
+	s->accepted++;
 	if (!a.over_limit)
 		__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
 	else
 		__atomic_add_fetch(&s->nover, 1, __ATOMIC_RELAXED);
+	if (a.over_limit && !a.untrusted)
+		s->rejected++;
 	a.params = s->params;
 	w = s->workers[s->next_worker++ % (unsigned)s->nworkers];
 	worker_hand(w, &a);
@@ -343,6 +369,8 @@ server_pause_accept(struct server *s)
 {
 	struct timeval	tv = { 0, ACCEPT_RETRY_MS * 1000 };
 
+	if (!__atomic_load_n(&s->accept_paused, __ATOMIC_RELAXED))
+		s->pauses++;
 	listeners_enable(s->listeners, 0);
 	__atomic_store_n(&s->accept_paused, 1, __ATOMIC_RELAXED);
 	evtimer_add(s->accept_timer, &tv);
@@ -399,6 +427,8 @@ server_shutdown(struct server *s)
 	log_info("shutting down");
 	server_notify("STOPPING=1");
 	s->stopping = 1;
+	http_free(s->http);
+	s->http = NULL;
 	server_accept_backlog(s);
 	listeners_close(s->listeners);
 	evtimer_del(s->accept_timer);
@@ -498,7 +528,7 @@ server_fd_limit(struct config *cfg)
 	want = (rlim_t)cfg->max_connections +
 	    (rlim_t)over_room(cfg->max_connections) + FD_SPARE +
 	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE +
-	    2 * listeners_wanted(cfg);
+	    2 * listeners_wanted(cfg) + HTTP_FDS(cfg);
 	fd_limit_raise(want);
 }
 
@@ -515,7 +545,7 @@ server_fd_budget(struct server *s, struct config *cfg)
 	int	room, fit;
 
 	held = (rlim_t)s->fds_fixed + listeners_count(s->listeners) +
-	    FD_SPARE;
+	    FD_SPARE + HTTP_FDS(cfg);
 	room = over_room(cfg->max_connections);
 	want = (rlim_t)cfg->max_connections + room + held;
 	if ((have = fd_limit_raise(want)) >= want) {
@@ -588,35 +618,43 @@ fd_count(void)
 	return (n - 1);		/* less the directory's own */
 }
 
-/* SIGUSR1: one line of counters, summed over the workers. */
+/* The server's own counters for the metrics; on the main thread. */
 void
-server_log_stats(struct server *s)
+server_counters(const struct server *s, struct metrics_snapshot *m)
 {
-	struct stats	st;
-	char		reasons[256];
-	size_t		off = 0;
-	int		i;
+	m->start_time = (double)s->started.tv_sec +
+	    (double)s->started.tv_usec / 1e6;
+	m->conns_max = (uint64_t)s->cfg->max_connections;
+	m->accepted = s->accepted;
+	m->rejected = s->rejected;
+	m->accept_pauses = s->pauses;
+	m->reloads_ok = s->reloads_ok;
+	m->reloads_failed = s->reloads_failed;
+	m->tls_not_after = server_tls_not_after(s);
+}
 
-	memset(&st, 0, sizeof st);
-	for (i = 0; i < s->nworkers; i++)
-		worker_add_stats(s->workers[i], &st);
-	reasons[0] = '\0';
-	for (i = 0; i < REASON_COUNT && off < sizeof reasons; i++) {
-		off += (size_t)snprintf(reasons + off, sizeof reasons - off,
-		    " %s=%llu", conn_reason_name(i),
-		    (unsigned long long)st.reasons[i]);
-	}
-	log_info("stats connections=%llu total=%llu messages=%llu "
-	    "bytes_in=%llu bytes_out=%llu client_first=%llu "
-	    "server_first=%llu proxy_health_checks=%llu%s",
-	    (unsigned long long)st.conns_now,
-	    (unsigned long long)st.conns_total,
-	    (unsigned long long)st.messages,
-	    (unsigned long long)st.bytes_in,
-	    (unsigned long long)st.bytes_out,
-	    (unsigned long long)st.client_first,
-	    (unsigned long long)st.server_first,
-	    (unsigned long long)st.proxy_health_checks, reasons);
+int
+server_nworkers(const struct server *s)
+{
+	return (s->nworkers);
+}
+
+struct worker *
+server_worker(const struct server *s, int i)
+{
+	return (s->workers[i]);
+}
+
+struct listeners *
+server_listeners(const struct server *s)
+{
+	return (s->listeners);
+}
+
+const struct config *
+server_config(const struct server *s)
+{
+	return (s->cfg);
 }
 
 /* The TLS certificate's notAfter, since the epoch; 0 without TLS. */

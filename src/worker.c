@@ -271,6 +271,9 @@ worker_add_stats(struct worker *w, struct stats *sum)
 	sum->proxy_health_checks += STAT_READ(w->stats.proxy_health_checks);
 	for (i = 0; i < REASON_COUNT; i++)
 		sum->reasons[i] += STAT_READ(w->stats.reasons[i]);
+	for (i = 0; i < DURATION_BUCKETS; i++)
+		sum->durations[i] += STAT_READ(w->stats.durations[i]);
+	sum->duration_usec += STAT_READ(w->stats.duration_usec);
 }
 
 /* What a connection of this worker runs on and counts into. */

@@ -339,6 +339,71 @@ test_check_listeners(void **state)
 	}
 }
 
+/* The http setting: ADDRESS:PORT, [IPv6]:PORT, port 0 allowed. */
+static void
+test_parse_hostport(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*host;	/* NULL: an error */
+		int		 port;
+		const char	*why;
+	} cases[] = {
+		{ "127.0.0.1:9234", "127.0.0.1", 9234, NULL },
+		{ "127.0.0.1:0", "127.0.0.1", 0, NULL },
+		{ "localhost:65535", "localhost", 65535, NULL },
+		{ "*:80", "*", 80, NULL },
+		{ "[::1]:9234", "::1", 9234, NULL },
+		{ "[::]:0", "::", 0, NULL },
+		{ "[fe80::1%lo]:1", NULL, 0, "fe80::1%lo: not an IPv6 address" },
+		{ "[::1]", NULL, 0, "[::1]: must be [ADDRESS]:PORT" },
+		{ "[::1:80", NULL, 0, "[::1:80: must be [ADDRESS]:PORT" },
+		{ "[]:80", NULL, 0, "[]:80: must be ADDRESS:PORT" },
+		{ "[1.2.3.4]:80", NULL, 0, "1.2.3.4: not an IPv6 address" },
+		{ "::1:9234", NULL, 0, "::1:9234: an IPv6 address goes in "
+		    "brackets, as [::1]:9234" },
+		{ "127.0.0.1", NULL, 0, "127.0.0.1: must be ADDRESS:PORT" },
+		{ ":9234", NULL, 0, ":9234: must be ADDRESS:PORT" },
+		{ "127.0.0.1:", NULL, 0, "port : must be 0..65535" },
+		{ "127.0.0.1:65536", NULL, 0, "port 65536: must be 0..65535" },
+		{ "127.0.0.1:-1", NULL, 0, "port -1: must be 0..65535" },
+		{ "127.0.0.1:+80", NULL, 0, "port +80: must be 0..65535" },
+		{ "127.0.0.1: 80", NULL, 0, "port  80: must be 0..65535" },
+		{ "127.0.0.1:80x", NULL, 0, "port 80x: must be 0..65535" },
+		{ "127.0.0.1:000080", NULL, 0, "port 000080: must be 0..65535" },
+		{ "127.0.0.1:4294967376", NULL, 0,
+		    "port 42949673...: must be 0..65535" },
+	};
+	char	host[64], why[512];
+	size_t	i;
+	int	port, rc;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		port = -7;
+		why[0] = '\0';
+		rc = config_parse_hostport(cases[i].in, host, sizeof host,
+		    &port, why, sizeof why);
+		if (cases[i].host != NULL) {
+			if (rc != 0)
+				fail_msg("%s: %s", cases[i].in, why);
+			assert_string_equal(host, cases[i].host);
+			assert_int_equal(port, cases[i].port);
+		} else {
+			if (rc != -1)
+				fail_msg("%s: accepted", cases[i].in);
+			assert_string_equal(why, cases[i].why);
+			assert_int_equal(port, -7);
+		}
+	}
+	/* A host too long for the buffer is an error, not a truncation. */
+	assert_int_equal(config_parse_hostport("abcdefgh:1", host, 8, &port,
+	    why, sizeof why), -1);
+	assert_int_equal(config_parse_hostport("abcdefg:1", host, 8, &port,
+	    why, sizeof why), 0);
+	assert_string_equal(host, "abcdefg");
+}
+
 int
 main(void)
 {
@@ -349,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_check_addresses),
 		cmocka_unit_test(test_parse_prefix),
 		cmocka_unit_test(test_check_listeners),
+		cmocka_unit_test(test_parse_hostport),
 	};
 
 	return (cmocka_run_group_tests_name("confcheck", tests, NULL, NULL));

@@ -373,6 +373,35 @@ def test_bench_over_tls():
                          what="50 TLS sessions ended by bye")
 
 
+def test_metrics_and_status_over_tls():
+    import calendar
+    import json
+    import httpget
+    c = tlscerts.make()
+    with httpget.HttpDaemon(tls_conf(http="127.0.0.1:0")) as d:
+        s = connect(d.port, tls=True)
+        s.sendall(b"open\n")
+        check_eq(read_lines(s, 1), [b"0open"], "served")
+        bad = connect(d.port, tls=False)
+        bad.sendall(b"not tls\n")
+        recv_until_eof(bad)
+        bad.close()
+        d.wait_log(r"reason=tls tls: ")
+        text = httpget.metrics_text(d.http_port)
+        m = re.search(r"^seqecho_tls_certificate_expiry_timestamp_seconds "
+                      r"(\S+)$", text, re.M)
+        check(m, "the expiry metric is there")
+        want = ssl.cert_time_to_seconds(
+            ssl._ssl._test_decode_cert(c.server)["notAfter"])
+        check_eq(int(float(m.group(1))), want, "the certificate's notAfter")
+        check(re.search(r'^seqecho_connections_closed_total\{reason="tls"\} 1$',
+                        text, re.M), "the failed handshake counted")
+        status = json.loads(httpget.get(d.http_port, "/status.json")[1])
+        tls = [x["tls"] for x in status["connections"]]
+        check_eq(tls, ["TLSv1.3"], "the open connection's tls")
+        s.close()
+
+
 def check_t(conf, want_rc, pattern):
     path = write_file(conf)
     rc, out, err = harness.run_daemon(["-t", "-c", path])

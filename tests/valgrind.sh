@@ -14,12 +14,13 @@
 #
 # Run it from the top of a configured build directory (the source tree when
 # configured in-tree), or set BUILDDIR. The logs go to tests/valgrind/ there.
-# $VALGRIND_SKIP names tests to leave out; by default the three whose checks
+# $VALGRIND_SKIP names tests to leave out; by default those whose checks
 # valgrind itself defeats: backpressure.py measures the daemon's RSS (under
 # valgrind, valgrind's), and fd-limit.py runs the daemon with 64
 # descriptors, of which valgrind keeps 12 for itself, closing any accepted
-# socket that lands there (the client sees a bare EOF); so does
-# shutdown-out-of-fds.py, which runs the daemon out of descriptors.
+# socket that lands there (the client sees a bare EOF); so do
+# shutdown-out-of-fds.py, which runs the daemon out of descriptors, and
+# http-pauses.py, which runs it with few.
 set -u
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +36,7 @@ make -C "$builddir" -s all || exit 1
 # The Python tests of make check, as the Makefile lists them.
 tests=$(printf 'print-py-tests:\n\t@echo $(filter %%.py,$(TESTS))\n' |
     make -s -C "$builddir" -f Makefile -f - print-py-tests)
-for skip in ${VALGRIND_SKIP-backpressure.py fd-limit.py shutdown-out-of-fds.py}; do
+for skip in ${VALGRIND_SKIP-backpressure.py fd-limit.py shutdown-out-of-fds.py http-pauses.py}; do
 	tests=$(echo " $tests " | sed "s| [^ ]*/$skip | |; s| $skip | |")
 done
 
