@@ -68,6 +68,11 @@ conn_tls_ready(struct conn *c)
 	c->tls_version = SSL_get_version(ssl);
 	log_debug("conn %llu: %s %s", (unsigned long long)c->id,
 	    c->tls_version, SSL_get_cipher_name(ssl));
+	/*
+	 * The idle clock starts now: the loop's cached time is from before
+	 * the handshake's crypto, which a slow machine (valgrind) makes long.
+	 */
+	event_base_update_cache_time(bufferevent_get_base(c->bev));
 	event_base_gettimeofday_cached(bufferevent_get_base(c->bev),
 	    &c->last_message);
 	conn_arm_timer(c, c->idle_timeout);
