@@ -1,6 +1,6 @@
 /*
  * http.h - what the files of the metrics and status endpoint share
- * (http.c, http-status.c, metrics.c, status-html.c); the daemon's only.
+ * (http.c, http-status.c, http-sample.c, metrics.c); the daemon's only.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_HTTP_H
