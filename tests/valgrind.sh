@@ -51,7 +51,8 @@ SEQECHO_TIMEOUT_SCALE=${SEQECHO_TIMEOUT_SCALE:-10}
 export SEQECHOD_WRAPPER SEQECHO_TIMEOUT_SCALE
 
 start=$(date +%s)
-make -C "$builddir" -k check TESTS="$tests"
+# Two at a time, as make check runs them: the timeouts are stretched.
+make -C "$builddir" -k -j2 check TESTS="$tests"
 rc=$?
 took=$(( $(date +%s) - start ))
 
