@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -157,6 +159,23 @@ conn_tls_drain_callback(evutil_socket_t fd, short what, void *arg)
 			c->flags |= CONN_PEER_EOF;
 	}
 	conn_free(c, REASON_TLS);
+}
+
+/*
+ * Whether the peer's FIN has come. Over TLS it arrives behind the
+ * client's close_notify, so the peek conn_flushed makes at the socket
+ * sees the record, not the end: the socket's TCP state tells.
+ */
+int
+conn_tls_peer_closed(struct conn *c)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof ti;
+
+	if (getsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_INFO, &ti,
+	    &len) == -1)
+		return (0);
+	return (ti.tcpi_state == TCP_CLOSE_WAIT);
 }
 
 /*

@@ -245,6 +245,8 @@ conn_flushed(struct conn *c)
 	if (!(c->flags & CONN_PEER_EOF) &&
 	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 		c->flags |= CONN_PEER_EOF;
+	if ((c->flags & CONN_TLS) && conn_tls_peer_closed(c))
+		c->flags |= CONN_PEER_EOF;
 	if (c->flags & CONN_TLS)
 		conn_tls_close_notify(c);
 	if ((c->flags & CONN_PEER_EOF) || shutdown(fd, SHUT_WR) == -1) {

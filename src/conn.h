@@ -79,6 +79,7 @@ void		 conn_tls_ready(struct conn *);
 void		 conn_tls_failed(struct conn *, short);
 void		 conn_tls_fail(struct conn *, const char *);
 void		 conn_tls_close_notify(struct conn *);
+int		 conn_tls_peer_closed(struct conn *);
 void		 conn_tls_take_pending(struct conn *);
 void		 conn_tls_describe(struct conn *, char *, size_t);
 

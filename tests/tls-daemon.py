@@ -341,7 +341,14 @@ def test_seqecho_client_over_tls():
         rc, out, err = harness.run_client(["--tls", "--ca", c.ca, "127.0.0.1",
                                            str(d.port)], b"hello\nworld\n")
         check_eq((rc, out), (0, b"0hello\n1world\n"), "seqecho --tls (%s)" % err)
-        d.wait_log(r"reason=bye tls=TLSv1\.3 cipher=\S+ sni=-")
+        # The client's FIN, behind its close_notify, went first.
+        d.wait_log(r"first=client reason=bye tls=TLSv1\.3 cipher=\S+ sni=-")
+        mark = d.mark()
+        rc, out, err = harness.run_client(["-x", "server", "--tls", "--ca",
+                                           c.ca, "127.0.0.1", str(d.port)],
+                                          b"y\n")
+        check_eq((rc, out), (0, b"0y\n"), "-x server (%s)" % err)
+        d.wait_log(r"first=server reason=bye tls=", since=mark)
         rc, out, err = harness.run_client(["--tls", "--ca", c.ca,
                                            "--servername", "localhost",
                                            "--cert", c.client, "--key",
