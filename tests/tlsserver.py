@@ -196,7 +196,10 @@ def socat_server(cert, key):
         harness.skip("socat not installed (.ci/install-deps)")
     script = harness.write_file(ECHO, suffix=".py")
     port = harness.free_port()
-    p = subprocess.Popen([socat, "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
+    # -t: after the client's end, wait for the script's replies (by
+    # default socat gives it 0.5 s, too little for python3 to start).
+    p = subprocess.Popen([socat, "-t", str(harness.t(10)),
+                          "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
                           "fork,cert=%s,key=%s,verify=0" % (port, cert, key),
                           "EXEC:python3 %s" % script],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -223,9 +226,27 @@ def time_wait():
     return {k for k, v in states().items() if v == "06"}
 
 
-def time_wait_lands(cport, sport, on, note=""):
+class TimeWaitOverflow(Exception):
+    """The kernel dropped a TIME_WAIT socket (its table was full: other
+    programs' load), so where it would have landed cannot be told: run
+    the session again."""
+
+
+def tw_overflows():
+    """The kernel's count of TIME_WAIT sockets it could not keep."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(row.get("TCPTimeWaitOverflow", 0))
+    return 0
+
+
+def time_wait_lands(cport, sport, on, note="", overflows=None):
     """TIME_WAIT is on the client's end (on="client") or the server's, and
-    only there."""
+    only there. overflows: tw_overflows() from before the session; if the
+    kernel dropped TIME_WAIT sockets since, TimeWaitOverflow."""
     ours, theirs = (cport, sport), (sport, cport)
     want, other = (ours, theirs) if on == "client" else (theirs, ours)
     try:
@@ -233,8 +254,23 @@ def time_wait_lands(cport, sport, on, note=""):
                          what="TIME_WAIT on the %s" % on)
     except harness.Failure:
         st = states()
+        if overflows is not None and tw_overflows() > overflows:
+            raise TimeWaitOverflow()
         raise harness.Failure("no TIME_WAIT on the %s: client end %s, "
                               "server end %s %s" % (on, st.get(ours),
                                                     st.get(theirs), note))
     if other in time_wait():
         raise harness.Failure("TIME_WAIT on both ends %s" % note)
+
+
+def retry_overflow(fn, tries=3):
+    """fn(), again (up to tries in all) while TimeWaitOverflow says the
+    kernel could not keep the socket the check looks for."""
+    for k in range(tries):
+        try:
+            return fn()
+        except TimeWaitOverflow:
+            if k == tries - 1:
+                raise harness.Failure("the kernel's TIME_WAIT table "
+                                      "overflowed %d times running" % tries)
+            print("TIME_WAIT table overflowed: once more")
