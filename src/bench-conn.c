@@ -36,14 +36,13 @@
 #define CHURN_PAUSE_MS		10
 /* On IPv4 loopback, sources 127.0.0.1 to 127.0.0.LOOPBACK_SOURCES. */
 #define LOOPBACK_SOURCES	32
+/* Churn's stream (message and bye) sent with the PROXY header, at most. */
+#define CONN_PROXY_STREAM	512
 
 static int	conn_socket(struct bench_conn *);
 static void	conn_connect_failed(struct bench_conn *, int);
 static void	conn_connected(struct bench_conn *, short);
 static int	conn_send_proxy(struct bench_conn *);
-
-/* Churn's stream (message and bye) sent with the header, at most. */
-#define CONN_PROXY_STREAM	512
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_churn_cb(evutil_socket_t, short, void *);
