@@ -38,6 +38,8 @@
 #define CHURN_PAUSE_MS		10
 /* On IPv4 loopback, sources 127.0.0.1 to 127.0.0.LOOPBACK_SOURCES. */
 #define LOOPBACK_SOURCES	32
+/* Churn's stream (message and bye) sent with the PROXY header, at most. */
+#define CONN_PROXY_STREAM	512
 
 static int	conn_socket(struct bench_conn *);
 static void	conn_connect_failed(struct bench_conn *, const char *,
@@ -295,8 +297,10 @@ bench_conn_established(struct bench_conn *c, int64_t now)
 /*
  * Send the PROXY header naming this connection's ends, before its first
  * message; 0, or the errno. A fresh socket's send buffer is empty, so the
- * header goes whole; churn's message and bye follow at once, and
- * MSG_MORE lets them leave in its segment.
+ * header goes whole. Churn's message and bye go in the same send, after
+ * it, when they fit: that saves a syscall per connection (strace -c of
+ * --churn --proxy v2: sendto and write, now one sendto), and the
+ * segment is the same one MSG_MORE used to make of the two.
  */
 static int
 conn_send_proxy(struct bench_conn *c)
@@ -304,23 +308,34 @@ conn_send_proxy(struct bench_conn *c)
 	struct bench		*b = c->t->b;
 	struct sockaddr_storage	 src;
 	socklen_t		 len = sizeof src;
-	uint8_t			 hdr[PROXY_V1_MAX];
-	size_t			 n;
+	uint8_t			 hdr[PROXY_V1_MAX + CONN_PROXY_STREAM];
+	size_t			 n, total;
 	ssize_t			 w;
 
 	if (getsockname(c->fd, (struct sockaddr *)&src, &len) == -1)
 		return (errno);
 	n = proxy_build(b->proxy, (struct sockaddr *)&src,
-	    (struct sockaddr *)&b->target, hdr, sizeof hdr);
+	    (struct sockaddr *)&b->target, hdr, PROXY_V1_MAX);
 	if (n == 0)
 		return (EAFNOSUPPORT);
+	total = n;
+	if (b->mode == MODE_CHURN && b->msglen + 4 <= sizeof hdr - n) {
+		check_fill(&b->check, c->id, 1, 0, (char *)hdr + n,
+		    b->msglen + 4);
+		total += b->msglen + 4;
+	}
 	do {
-		w = send(c->fd, hdr, n, MSG_NOSIGNAL |
-		    (b->mode == MODE_CHURN ? MSG_MORE : 0));
+		w = send(c->fd, hdr, total, MSG_NOSIGNAL |
+		    (b->mode == MODE_CHURN && total == n ? MSG_MORE : 0));
 	} while (w == -1 && errno == EINTR);
 	if (w == -1)
 		return (errno);
-	return ((size_t)w == n ? 0 : EMSGSIZE);
+	if ((size_t)w < n)
+		return (EMSGSIZE);
+	/* bench_conn_flush writes what of the stream did not go here. */
+	c->written = (uint64_t)w - n;
+	c->t->stats.bytes_out += (uint64_t)w - n;
+	return (0);
 }
 
 /* Readable (level-triggered): one read per wake-up, as fair as epoll. */

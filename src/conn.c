@@ -38,6 +38,7 @@ static void	conn_timer_callback(evutil_socket_t, short, void *);
 static int	conn_idle_due(struct conn *, const struct timeval *,
 		    struct timeval *);
 static void	conn_flushed(struct conn *);
+static int	conn_take_pre(struct conn *, const struct accepted *);
 static int	conn_health_check(const struct conn *);
 static void	conn_count_close(struct conn *);
 
@@ -123,10 +124,32 @@ conn_new(struct worker *worker, const struct accepted *a)
 	conn_arm_timer(c, (c->flags & CONN_HANDSHAKE) ?
 	    a->params.proxy_timeout : c->idle_timeout);
 	/* What came with the PROXY header goes to the framer first. */
-	if (a->npre > 0) {
-		evbuffer_add(bufferevent_get_input(c->bev), a->pre, a->npre);
+	if (a->npre > 0 && conn_take_pre(c, a) == 0)
 		conn_process(c, 0);
+}
+
+/*
+ * Put what was read past the PROXY header in the input; -1 (and the
+ * connection freed) if it could not be. A socket bufferevent keeps its
+ * input's end frozen, only its own reads adding there, so evbuffer_add
+ * alone fails and the bytes would be lost.
+ */
+static int
+conn_take_pre(struct conn *c, const struct accepted *a)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	int		 added;
+
+	evbuffer_unfreeze(in, 0);
+	added = evbuffer_add(in, a->pre, a->npre);
+	evbuffer_freeze(in, 0);
+	if (added == -1) {
+		log_warnx("conn %llu: cannot set up a buffer",
+		    (unsigned long long)c->id);
+		conn_free(c, REASON_ERROR);
+		return (-1);
 	}
+	return (0);
 }
 
 /* The connection's open line at info, once. */

@@ -67,6 +67,22 @@ def test_churn_v1():
     check_eq(s.count(), 50, "connections with a header")
 
 
+def test_churn_message_in_the_header_send_or_after():
+    """Churn's message and bye go in the header's send when they fit and
+    in a write of their own when not: either way the server reads the
+    header, then the message, and bytes_sent counts the stream, not the
+    header."""
+    for version in ("v1", "v2"):
+        for size in (16, 2000):
+            r, s = clean(version, "127.0.0.1", ["--churn", "-n", "2", "-m",
+                                                "20", "-s", str(size)])
+            what = "%s, %d-byte messages" % (version, size)
+            check_eq(r["churned"], 20, "churned, " + what)
+            check_eq(s.count(), 20, "connections with a header, " + what)
+            check_eq(r["bytes_sent"], 20 * (size + 1 + 4),
+                     "bytes sent, " + what)
+
+
 def test_idle_v2():
     r, s = clean("v2", "127.0.0.1", ["--idle", "-n", "3", "-d", "0.2"])
     check_eq(s.count(), 3, "connections with a header")

@@ -309,4 +309,28 @@ def test_reload_changes_the_mode():
         old.close()
 
 
+def test_data_read_with_the_header():
+    """What came in the header's segment is read with it and goes to the
+    framer: after a v1 line, more than one read of the header's takes
+    after v2, and with segment framing the segment less the header is
+    the first message."""
+    with Daemon(conf(proxy_group("v1"))) as d:
+        check_eq(exchange(ports(d)["v1"], v1() + b"a\nb\n"), b"0a\n1b\n",
+                 "v1 replies")
+        d.wait_log(r"closed peer=203\.0\.113\.7:5555 via=\S+ messages=2 "
+                   r"in=4 ")
+    lines = [b"%05d" % i for i in range(2000)]
+    with Daemon(conf(proxy_group("v2"))) as d:
+        got = exchange(ports(d)["v2"], v2() + b"".join(l + b"\n"
+                                                     for l in lines))
+        check_eq(got, b"".join(b"%d%s\n" % (i, l)
+                               for i, l in enumerate(lines)),
+                 "12000 bytes after v2")
+        d.wait_log(r"closed peer=203\.0\.113\.7:5555 via=\S+ "
+                   r"messages=2000 in=12000 ")
+    with Daemon(conf(proxy_group("v2"), framing="segment")) as d:
+        check_eq(exchange(ports(d)["v2"], v2() + b"hello"), b"0hello",
+                 "segment after v2")
+
+
 harness.main(globals())
