@@ -319,14 +319,17 @@ conn_send_proxy(struct bench_conn *c)
 	if (n == 0)
 		return (EAFNOSUPPORT);
 	total = n;
-	if (b->mode == MODE_CHURN && b->msglen + 4 <= sizeof hdr - n) {
+	/* Over TLS the message goes inside the session, not after this. */
+	if (b->mode == MODE_CHURN && b->tls_ctx == NULL &&
+	    b->msglen + 4 <= sizeof hdr - n) {
 		check_fill(&b->check, c->id, 1, 0, (char *)hdr + n,
 		    b->msglen + 4);
 		total += b->msglen + 4;
 	}
 	do {
 		w = send(c->fd, hdr, total, MSG_NOSIGNAL |
-		    (b->mode == MODE_CHURN && total == n ? MSG_MORE : 0));
+		    (b->mode == MODE_CHURN && total == n &&
+		    b->tls_ctx == NULL ? MSG_MORE : 0));
 	} while (w == -1 && errno == EINTR);
 	if (w == -1)
 		return (errno);

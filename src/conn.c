@@ -261,22 +261,29 @@ conn_flush(struct conn *c)
 static void
 conn_flushed(struct conn *c)
 {
-	int	fd = bufferevent_getfd(c->bev);
+	int	fd = bufferevent_getfd(c->bev), peer_fin = 0;
 	char	byte;
 
 	/* The FIN may be queued but not yet read: then the peer was first. */
 	if (!(c->flags & CONN_PEER_EOF) &&
 	    recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
 		c->flags |= CONN_PEER_EOF;
-	if ((c->flags & CONN_TLS) && conn_tls_peer_closed(c))
-		c->flags |= CONN_PEER_EOF;
-	if (c->flags & CONN_TLS)
+	/*
+	 * Over TLS the FIN can wait behind a close_notify not yet read: the
+	 * peer was first, but closing now, with that record unread, would
+	 * send a RST. Half-close and read to the end as ever.
+	 */
+	if (c->flags & CONN_TLS) {
+		peer_fin = !(c->flags & CONN_PEER_EOF) &&
+		    conn_tls_peer_closed(c);
 		conn_tls_close_notify(c);
+	}
 	if ((c->flags & CONN_PEER_EOF) || shutdown(fd, SHUT_WR) == -1) {
 		conn_free(c, c->reason);
 		return;
 	}
-	c->flags |= CONN_SERVER_FIRST;
+	if (!peer_fin)
+		c->flags |= CONN_SERVER_FIRST;
 	conn_set_state(c, CONN_LINGER);
 	conn_arm_timer(c, CONN_LINGER_SECS);
 }
