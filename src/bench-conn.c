@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include <event2/event.h>
 
 #include "seqecho.h"
@@ -38,7 +40,8 @@
 #define LOOPBACK_SOURCES	32
 
 static int	conn_socket(struct bench_conn *);
-static void	conn_connect_failed(struct bench_conn *, int);
+static void	conn_connect_failed(struct bench_conn *, const char *,
+		    const char *);
 static void	conn_connected(struct bench_conn *, short);
 static int	conn_send_proxy(struct bench_conn *);
 static void	conn_read_cb(evutil_socket_t, short, void *);
@@ -121,7 +124,7 @@ bench_conn_connect(struct bench_conn *c)
 	int			 fd, one = 1, error;
 
 	if ((fd = conn_socket(c)) == -1) {
-		conn_connect_failed(c, errno);
+		conn_connect_failed(c, "connect", strerror(errno));
 		return (-1);
 	}
 	/* Churn sends its one message in one write: Nagle cannot delay. */
@@ -132,7 +135,7 @@ bench_conn_connect(struct bench_conn *c)
 	    errno != EINPROGRESS) {
 		error = errno;
 		close(fd);
-		conn_connect_failed(c, error);
+		conn_connect_failed(c, "connect", strerror(error));
 		return (-1);
 	}
 	c->fd = fd;
@@ -161,15 +164,18 @@ bench_conn_connect(struct bench_conn *c)
 	return (0);
 }
 
-/* Count a failed connect; a churn slot tries again after a pause. */
+/*
+ * Count a failed connect (what: "connect" or "tls", why: the reason); a
+ * churn slot tries again after a pause.
+ */
 static void
-conn_connect_failed(struct bench_conn *c, int error)
+conn_connect_failed(struct bench_conn *c, const char *what, const char *why)
 {
 	struct bench	*b = c->t->b;
 	struct timeval	 tv;
 
-	bench_thread_error(c->t, ERROR_CONNECT, 1, "connect %s: %s",
-	    b->target_name, strerror(error));
+	bench_thread_error(c->t, ERROR_CONNECT, 1, "%s %s: %s", what,
+	    b->target_name, why);
 	if (b->mode == MODE_CHURN) {
 		c->state = BCONN_FREE;
 		ns_to_timeval((int64_t)CHURN_PAUSE_MS * 1000000, &tv);
@@ -202,20 +208,57 @@ conn_connected(struct bench_conn *c, short what)
 	if (error == 0 && t->b->proxy != PROXY_NONE)
 		error = conn_send_proxy(c);
 	if (error != 0) {
-		bench_conn_close(c);
-		conn_connect_failed(c, error);
-		if (mode != MODE_CHURN) {
-			t->setting_up--;
-			bench_thread_setup_next(t);
-		}
-		bench_thread_check_done(t);
+		bench_conn_setup_failed(c, "connect", strerror(error));
 		return;
 	}
 	now = now_ns();
 	hist_add(&t->stats.connect, now - c->t_connect);
+	if (t->b->tls_ctx != NULL)
+		bench_tls_begin(c, now);
+	else
+		bench_conn_established(c, now);
+}
+
+/* Setting up the connection failed (what: "connect" or "tls"). */
+void
+bench_conn_setup_failed(struct bench_conn *c, const char *what,
+    const char *why)
+{
+	struct bench_thread	*t = c->t;
+
+	bench_conn_close(c);
+	conn_connect_failed(c, what, why);
+	if (t->b->mode != MODE_CHURN) {
+		t->setting_up--;
+		bench_thread_setup_next(t);
+	}
+	bench_thread_check_done(t);
+}
+
+/*
+ * The connection is up (with --tls, the handshake done too): start its
+ * work. Outside churn its events go back to the plain callbacks, which
+ * serve TLS as well.
+ */
+void
+bench_conn_established(struct bench_conn *c, int64_t now)
+{
+	struct bench_thread	*t = c->t;
+	enum bench_mode		 mode = t->b->mode;
+	uint32_t		 closes = c->closes;
+
 	t->stats.opened++;
-	if (mode != MODE_CHURN)
+	if (mode != MODE_CHURN) {
+		if (c->ssl != NULL) {
+			event_del(c->rev);
+			event_del(c->wev);
+			event_assign(c->rev, t->base, c->fd, EV_READ |
+			    EV_PERSIST, conn_read_cb, c);
+			event_assign(c->wev, t->base, c->fd, EV_WRITE,
+			    conn_write_cb, c);
+		}
 		event_add(c->rev, NULL);
+	}
 
 	switch (mode) {
 	case MODE_IDLE:
@@ -232,6 +275,10 @@ conn_connected(struct bench_conn *c, short what)
 		c->issued = 1;
 		t->inflight++;
 		bench_conn_bye(c);
+		/* An edge may have come during the handshake: look once. */
+		if (c->ssl != NULL && c->closes == closes)
+			while (bench_conn_read(c) == 1)
+				;
 		break;
 	default:
 		c->state = BCONN_READY;
@@ -311,6 +358,10 @@ conn_churn_cb(evutil_socket_t fd, short what, void *arg)
 		conn_connected(c, what);
 		return;
 	}
+	if (c->state == BCONN_HANDSHAKE) {
+		bench_tls_handshake(c, what);
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		conn_churn_stall(c);
 		return;
@@ -375,6 +426,7 @@ bench_conn_stop(struct bench_conn *c)
 		evtimer_del(c->timer);
 	switch (c->state) {
 	case BCONN_CONNECTING:
+	case BCONN_HANDSHAKE:
 		if (t->b->mode != MODE_CHURN) {
 			t->setting_up--;
 			bench_conn_close(c);
@@ -412,7 +464,7 @@ bench_conn_grace(struct bench_conn *c, int stage)
 
 	if (c->fd == -1)
 		return;
-	if (c->state == BCONN_CONNECTING) {
+	if (c->state == BCONN_CONNECTING || c->state == BCONN_HANDSHAKE) {
 		bench_conn_close(c);
 		c->state = BCONN_CLOSED;
 		return;
@@ -478,7 +530,8 @@ conn_eof_count(struct bench_conn *c, int error)
 	if (c->state != BCONN_BYE) {
 		bench_thread_error(t, ERROR_CLOSE, 1, "connection %u: %s "
 		    "after %" PRIu64 " replies", c->id, error == 0 ?
-		    "closed by the server" : strerror(error), c->replied);
+		    "closed by the server" : error == EPROTO && c->ssl != NULL ?
+		    t->tls_why : strerror(error), c->replied);
 		if (owed > 0)
 			bench_thread_error(t, ERROR_MISSING, owed, "connection "
 			    "%u: closed with %" PRIu64 " replies owed", c->id,
@@ -510,6 +563,10 @@ bench_conn_close(struct bench_conn *c)
 	event_del(c->wev);
 	if (c->timer != NULL)
 		evtimer_del(c->timer);
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
 	close(c->fd);
 	c->fd = -1;
 	c->closes++;

@@ -46,7 +46,10 @@ bench_conn_read(struct bench_conn *c)
 
 	if (c->plen > 0)
 		memcpy(buf, c->partial, c->plen);
-	n = read(c->fd, buf + c->plen, BENCH_READ_MAX);
+	if (c->ssl == NULL)
+		n = read(c->fd, buf + c->plen, BENCH_READ_MAX);
+	else
+		n = bench_tls_read(c, buf + c->plen, BENCH_READ_MAX);
 	if (n <= 0) {
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return (0);
@@ -302,7 +305,10 @@ bench_conn_flush(struct bench_conn *c)
 		    BENCH_WRITE_MAX : (size_t)(end - c->written);
 		check_fill(&t->b->check, c->id, c->issued, c->written, t->wbuf,
 		    len);
-		n = write(c->fd, t->wbuf, len);
+		if (c->ssl == NULL)
+			n = write(c->fd, t->wbuf, len);
+		else
+			n = bench_tls_write(c, t->wbuf, len);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -319,6 +325,9 @@ bench_conn_flush(struct bench_conn *c)
 		t->stats.bytes_out += (uint64_t)n;
 	}
 	if ((c->flags & (BCONN_BYE_QUEUED | BCONN_SHUT)) == BCONN_BYE_QUEUED) {
+		/* TLS's half-close first, then TCP's. */
+		if (c->ssl != NULL)
+			bench_tls_shutdown(c);
 		shutdown(c->fd, SHUT_WR);
 		c->flags |= BCONN_SHUT;
 	}

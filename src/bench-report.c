@@ -67,7 +67,12 @@ report_quiet(const struct figures *f)
 	const struct bench_stats	*s = f->s;
 	double				 secs = f->secs;
 
-	if (f->b->mode == MODE_CHURN)
+	if (f->b->mode == MODE_CHURN && f->b->tls_ctx != NULL)
+		printf("%.0f conn/s, %.0f handshakes/s, p99 %.1f us, %" PRIu64
+		    " errors\n", secs > 0 ? s->churned / secs : 0,
+		    secs > 0 ? s->handshakes / secs : 0,
+		    hist_percentile(&s->lifetime, 0.99) / 1e3, f->errors);
+	else if (f->b->mode == MODE_CHURN)
 		printf("%.0f conn/s, p99 %.1f us, %" PRIu64 " errors\n",
 		    secs > 0 ? s->churned / secs : 0,
 		    hist_percentile(&s->lifetime, 0.99) / 1e3, f->errors);
@@ -87,7 +92,8 @@ report_text(const struct figures *f)
 	const struct bench	*b = f->b;
 	const char		*plural = b->threads == 1 ? "" : "s";
 
-	printf("target      %s\n", b->target_name);
+	printf("target      %s%s\n", b->target_name,
+	    b->tls_ctx != NULL ? " over TLS" : "");
 	switch (b->mode) {
 	case MODE_CHURN:
 		printf("workload    churn, %d at a time, a %d-byte message and "
@@ -112,6 +118,7 @@ report_text(const struct figures *f)
 	print_hist_text(b->mode == MODE_CHURN ? "reply" : "latency",
 	    &f->s->latency);
 	print_hist_text("connect", &f->s->connect);
+	print_hist_text("handshake", &f->s->handshake);
 	if (b->mode == MODE_CHURN) {
 		print_hist_text("teardown", &f->s->teardown);
 		print_hist_text("lifetime", &f->s->lifetime);
@@ -137,9 +144,14 @@ report_text_run(const struct figures *f)
 	else if (b->mode == MODE_IDLE)
 		printf("held        %" PRIu64 " connections for %.3f s\n",
 		    s->held, secs);
-	else if (b->mode == MODE_CHURN)
+	else if (b->mode == MODE_CHURN) {
 		printf("connections %" PRIu64 " in %.3f s: %.0f conn/s\n",
 		    s->churned, secs, secs > 0 ? s->churned / secs : 0);
+		if (b->tls_ctx != NULL)
+			printf("handshakes  %" PRIu64 " in %.3f s: %.0f full "
+			    "TLS handshakes/s\n", s->handshakes, secs,
+			    secs > 0 ? s->handshakes / secs : 0);
+	}
 	else {
 		printf("messages    %" PRIu64 " in %.3f s", s->messages, secs);
 		if (s->late > 0)
@@ -224,6 +236,10 @@ report_json(const struct figures *f)
 	print_hist_json("connect_us", &s->connect);
 	print_hist_json("teardown_us", &s->teardown);
 	print_hist_json("lifetime_us", &s->lifetime);
+	printf("\"tls\":%s,\"handshakes\":%" PRIu64 ",\"handshakes_per_second\""
+	    ":%.3f,", b->tls_ctx != NULL ? "true" : "false", s->handshakes,
+	    secs > 0 ? s->handshakes / secs : 0);
+	print_hist_json("handshake_us", &s->handshake);
 	printf("\"cpu_user_seconds\":%.3f,\"cpu_system_seconds\":%.3f,"
 	    "\"cpu_percent\":%.1f,", f->cpu_user, f->cpu_sys,
 	    wall > 0 ? 100 * (f->cpu_user + f->cpu_sys) / wall : 0);

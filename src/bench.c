@@ -37,6 +37,7 @@
 #include "seqecho.h"
 #include "bench.h"
 #include "proxy.h"
+#include "tls-client.h"
 
 #define BENCH_CONNS		50		/* default -n */
 #define BENCH_CONNS_MAX		1000000
@@ -60,6 +61,11 @@ struct bench_args {
 	int		 churn;
 	int		 idle;
 	int		 proxy;		/* --proxy; -1: the config's */
+	int		 tls;		/* --tls */
+	int		 insecure;	/* --insecure */
+	const char	*ca;		/* --ca */
+	const char	*servername;	/* --servername */
+	const char	*tls_only;	/* the last option that needs TLS */
 };
 
 static void	usage(FILE *, int) __attribute__((noreturn));
@@ -90,6 +96,8 @@ static const char usage_text[] =
     "[-d seconds | -m messages]\n"
     "                     [-T threads] [-R rate] [--churn | --idle] "
     "[--json] [-qV]\n"
+    "                     [--tls] [--ca file] [--insecure] "
+    "[--servername name]\n"
     "                     [--proxy v1|v2] [-c file] [host [port]]\n";
 
 /* Print the synopsis and exit. */
@@ -157,6 +165,10 @@ bench_getopt(struct bench *b, struct bench_args *a, int argc, char **argv)
 		{ "idle",	no_argument,	NULL,	'I' },
 		{ "json",	no_argument,	NULL,	'J' },
 		{ "proxy",	required_argument, NULL, 'X' },
+		{ "tls",	no_argument,	NULL,	'L' },
+		{ "ca",		required_argument, NULL, 'A' },
+		{ "insecure",	no_argument,	NULL,	'K' },
+		{ "servername",	required_argument, NULL, 'N' },
 		{ "help",	no_argument,	NULL,	'h' },
 		{ "version",	no_argument,	NULL,	'V' },
 		{ NULL,		0,		NULL,	0 }
@@ -209,6 +221,21 @@ bench_getopt(struct bench *b, struct bench_args *a, int argc, char **argv)
 			break;
 		case 'J':
 			b->json = 1;
+			break;
+		case 'L':
+			a->tls = 1;
+			break;
+		case 'A':
+			a->ca = optarg;
+			a->tls_only = "--ca";
+			break;
+		case 'K':
+			a->insecure = 1;
+			a->tls_only = "--insecure";
+			break;
+		case 'N':
+			a->servername = optarg;
+			a->tls_only = "--servername";
 			break;
 		case 'X':
 			a->proxy = proxy_mode_parse(optarg);
@@ -269,8 +296,9 @@ bench_options(struct bench *b, struct bench_args *a, int argc, char **argv)
 static void
 bench_configure(struct bench *b, const struct bench_args *a)
 {
-	struct config	 cfg;
-	const char	*host;
+	struct config		 cfg;
+	struct tls_client_opts	 o = { NULL, NULL, NULL, 0 };
+	const char		*host;
 	char		 portbuf[16];
 	int		 port;
 
@@ -294,6 +322,10 @@ bench_configure(struct bench *b, const struct bench_args *a)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(b);
 	bench_target(b, host, portbuf);
+	o.ca = a->ca;
+	o.insecure = a->insecure;
+	bench_tls_configure(b, a->tls, a->tls_only, &o, a->servername, &cfg,
+	    host);
 	config_free(&cfg);
 	setup_payload(b);
 }
@@ -437,6 +469,8 @@ stats_merge(struct bench_stats *to, const struct bench_stats *s)
 	hist_merge(&to->connect, &s->connect);
 	hist_merge(&to->teardown, &s->teardown);
 	hist_merge(&to->lifetime, &s->lifetime);
+	hist_merge(&to->handshake, &s->handshake);
+	to->handshakes += s->handshakes;
 	to->messages += s->messages;
 	to->late += s->late;
 	to->bytes_out += s->bytes_out;
@@ -614,6 +648,7 @@ main(int argc, char **argv)
 	free(b.thread);
 	check_free(&b.check);
 	free(b.separator);
+	bench_tls_free(&b);
 	event_free(b.notify_ev);
 	event_free(b.hold_ev);
 	if (b.progress_ev != NULL)

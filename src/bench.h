@@ -42,6 +42,7 @@ struct bench_stats {
 	struct hist	 connect;	/* connect() to established */
 	struct hist	 teardown;	/* churn: reply to the server's close */
 	struct hist	 lifetime;	/* churn: connect() to the close */
+	struct hist	 handshake;	/* --tls: established to handshake done */
 	uint64_t	 messages;	/* replies inside the window */
 	uint64_t	 late;		/* replies after it */
 	uint64_t	 bytes_out;
@@ -49,6 +50,7 @@ struct bench_stats {
 	uint64_t	 opened;	/* connections established */
 	uint64_t	 churned;	/* churn connections done in time */
 	uint64_t	 held;		/* --idle connections set up */
+	uint64_t	 handshakes;	/* --tls: done inside the window */
 	uint64_t	 errors[ERROR_COUNT];
 	char		 sample[ERROR_COUNT][BENCH_SAMPLE_MAX];
 };
@@ -63,6 +65,7 @@ enum bench_mode {
 enum bench_conn_state {
 	BCONN_FREE,		/* no socket (churn: between connections) */
 	BCONN_CONNECTING,
+	BCONN_HANDSHAKE,	/* --tls: TCP is up, TLS is not yet */
 	BCONN_WARMUP,		/* --idle: the first message in flight */
 	BCONN_READY,		/* set up, waiting for the run */
 	BCONN_RUNNING,
@@ -78,6 +81,9 @@ enum bench_conn_state {
 
 struct event;
 struct event_base;
+struct ssl_st;
+struct ssl_ctx_st;
+struct tls_client_opts;
 struct bench;
 struct bench_thread;
 
@@ -93,6 +99,7 @@ struct bench_conn {
 	struct event		*wev;
 	struct event		*timer;		/* -R: send; churn: retry */
 	int			 fd;
+	struct ssl_st		*ssl;		/* --tls; NULL in the clear */
 	enum bench_conn_state	 state;
 	int			 flags;
 	uint32_t		 id;		/* picks payloads and source */
@@ -104,6 +111,7 @@ struct bench_conn {
 	int64_t			*sent;		/* ring: when sent (or due) */
 	int64_t			 t_connect;
 	int64_t			 t_reply;
+	int64_t			 t_tls;		/* the handshake's start */
 	int64_t			 timer_due;
 	double			 phase;		/* -R: offset in the cycle */
 	char			*partial;	/* unfinished reply of a read */
@@ -146,6 +154,7 @@ struct bench_thread {
 	int64_t			 window_end;
 	char			*rbuf;
 	char			*wbuf;
+	char			 tls_why[BENCH_SAMPLE_MAX]; /* last EPROTO's */
 	struct bench_stats	 stats;
 
 	/* Copies for the main thread's progress line. */
@@ -176,6 +185,9 @@ struct bench {
 	char			 target_name[ADDRSTRLEN];
 	int			 spread_sources;
 	int			 proxy;		/* PROXY_NONE, _V1, _V2 */
+	struct ssl_ctx_st	*tls_ctx;	/* --tls; NULL in the clear */
+	char			*tls_name;	/* SNI and the name checked */
+	int			 tls_insecure;
 	struct timeval		 connect_timeout;
 	char			*separator;
 	struct check		 check;
@@ -233,6 +245,9 @@ void		 bench_conn_grace(struct bench_conn *, int);
 void		 bench_conn_eof(struct bench_conn *, int);
 void		 bench_conn_close(struct bench_conn *);
 void		 bench_conn_churn_next(struct bench_conn *);
+void		 bench_conn_setup_failed(struct bench_conn *, const char *,
+		    const char *);
+void		 bench_conn_established(struct bench_conn *, int64_t);
 
 /* bench-msg.c */
 int		 bench_conn_read(struct bench_conn *);
@@ -240,6 +255,17 @@ void		 bench_conn_start(struct bench_conn *, int64_t);
 void		 bench_conn_schedule(struct bench_conn *, int64_t);
 void		 bench_conn_flush(struct bench_conn *);
 void		 bench_conn_bye(struct bench_conn *);
+
+/* bench-tls.c */
+void		 bench_tls_configure(struct bench *, int, const char *,
+		    struct tls_client_opts *, const char *,
+		    const struct config *, const char *);
+void		 bench_tls_free(struct bench *);
+void		 bench_tls_begin(struct bench_conn *, int64_t);
+void		 bench_tls_handshake(struct bench_conn *, short);
+ssize_t		 bench_tls_read(struct bench_conn *, char *, size_t);
+ssize_t		 bench_tls_write(struct bench_conn *, const char *, size_t);
+void		 bench_tls_shutdown(struct bench_conn *);
 
 /* bench-report.c */
 void		 bench_report(const struct bench *, const struct bench_stats *,

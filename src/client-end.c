@@ -64,7 +64,20 @@ client_end_step(struct client *c)
 	switch (c->step) {
 	case STEP_DRAIN:
 		if (c->mode == END_HALF) {
+			/*
+			 * TLS's half-close, then TCP's, in one segment: a
+			 * server that closes on close_notify must not get
+			 * its FIN out before ours.
+			 */
+			if (c->ssl != NULL) {
+				setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on,
+				    sizeof on);
+				client_tls_shutdown(c);
+			}
 			shutdown(fd, SHUT_WR);
+			if (c->ssl != NULL)
+				setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off,
+				    sizeof off);
 			c->step = STEP_FINISHED;
 			client_narrate(c, "half-closed");
 		} else if (c->mode == END_RST) {
@@ -88,6 +101,8 @@ client_end_step(struct client *c)
 		}
 		break;
 	case STEP_BYE_SENT:
+		/* close_notify rides in the corked segment too. */
+		client_tls_shutdown(c);
 		shutdown(fd, SHUT_WR);
 		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
 		c->step = STEP_FINISHED;
@@ -145,15 +160,25 @@ client_close(struct client *c)
 	char	 theirs_note[64] = "";
 	int	 fd, ours, theirs;
 
+	if (c->fin_ev != NULL) {
+		event_free(c->fin_ev);
+		c->fin_ev = NULL;
+	}
 	if (c->sock == NULL)
 		return;
 	/*
 	 * libevent closes a freed bufferevent's socket only when it next
 	 * runs its finalizers; close it now, so that what -v reports next
-	 * (and the RST of -x rst) is the close's doing.
+	 * (and the RST of -x rst) is the close's doing. A TLS bufferevent
+	 * does not own its socket, and a server that closed first is owed
+	 * our close_notify; a RST sends none.
 	 */
 	fd = bufferevent_getfd(c->sock);
-	bufferevent_setfd(c->sock, -1);
+	if (c->ssl != NULL) {
+		if (c->mode != END_RST)
+			client_tls_shutdown(c);
+	} else
+		bufferevent_setfd(c->sock, -1);
 	bufferevent_free(c->sock);
 	c->sock = NULL;
 	if (fd != -1)

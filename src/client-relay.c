@@ -43,6 +43,7 @@ static void	 reply_error(struct client *, size_t, size_t);
 static void	 reply_wrong(struct client *, size_t, const char *);
 static void	 sock_read_callback(struct bufferevent *, void *);
 static void	 sock_write_callback(struct bufferevent *, void *);
+static const char *sock_tls_failed(struct client *);
 static void	 sock_event_callback(struct bufferevent *, short, void *);
 static void	 output_write_callback(struct bufferevent *, void *);
 static void	 output_event_callback(struct bufferevent *, short, void *);
@@ -398,6 +399,33 @@ sock_write_callback(struct bufferevent *bev, void *arg)
 }
 
 /*
+ * A TLS connection failed: the library's error ends the session ("tls
+ * PEER: reason"); a close without close_notify is a close, and a reset a
+ * reset, as in the clear. Returns which, or NULL if finished.
+ */
+static const char *
+sock_tls_failed(struct client *c)
+{
+	char	why[256];
+
+	switch (client_tls_error(c, why, sizeof why)) {
+	case TLS_FAIL_EOF:
+		client_tls_narrate_close(c, 0);
+		return ("closed");
+	case TLS_FAIL_SOCKET:
+		if (errno == ECONNRESET || errno == EPIPE)
+			return ("reset");
+		client_finish(c, 1, "%s: %s", c->peer, why);
+		return (NULL);
+	default:
+		/* What came before the failure is still shown. */
+		reply_forward(c, 1);
+		client_finish(c, 1, "tls %s: %s", c->peer, why);
+		return (NULL);
+	}
+}
+
+/*
  * The server closed, reset the connection, or it failed. A close with
  * nothing owed is the normal end; so is a reset then, since nothing was
  * lost (a sloppy server resets when it closes with our bye unread).
@@ -406,14 +434,15 @@ static void
 sock_event_callback(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
-	uint64_t	 owed;
 	const char	*how = "closed";
 	int		 error;
 
 	(void)bev;
 	if (c->state == STATE_DONE)
 		return;
-	if (what & BEV_EVENT_ERROR) {
+	if ((what & BEV_EVENT_ERROR) && c->ssl != NULL)
+		how = sock_tls_failed(c);
+	else if (what & BEV_EVENT_ERROR) {
 		error = EVUTIL_SOCKET_ERROR();
 		if (error != ECONNRESET && error != EPIPE) {
 			client_finish(c, 1, "%s: %s", c->peer, strerror(error));
@@ -422,10 +451,30 @@ sock_event_callback(struct bufferevent *bev, short what, void *arg)
 		how = "reset";
 	} else if ((what & BEV_EVENT_EOF) == 0)
 		return;
+	else if (c->ssl != NULL)
+		client_tls_narrate_close(c, 1);
+	if (how == NULL)
+		return;
 
 	reply_forward(c, 1);
 	if (c->state == STATE_DONE)
 		return;
+	/* -x server means the server's FIN, which follows close_notify. */
+	if (how[0] == 'c' && c->ssl != NULL && c->mode == END_SERVER &&
+	    client_tls_await_fin(c) == 0)
+		return;
+	client_sock_closed(c, how);
+}
+
+/*
+ * The server has closed (how: "closed") or reset the connection: the end,
+ * and an error if replies are still owed.
+ */
+void
+client_sock_closed(struct client *c, const char *how)
+{
+	uint64_t	owed;
+
 	client_narrate(c, how[0] == 'c' ? "server closed" : "server reset");
 	owed = c->sent > c->received ? c->sent - c->received : 0;
 	if (owed > 0) {

@@ -40,7 +40,7 @@ static int	 client_resolve(struct client *);
 static void	 client_connect_next(struct client *);
 static void	 client_connect_callback(evutil_socket_t, short, void *);
 static void	 client_connected(struct client *, int);
-static void	 client_send_proxy(struct client *);
+static void	 client_send_proxy(struct client *, int);
 static void	 client_stdout_nonblock(struct client *);
 static void	 client_stdout_restore_at_exit(int, void *);
 static void	 client_last_word(struct client *);
@@ -68,7 +68,7 @@ client_run(struct client *c)
 	c->stdout_flags = -1;
 	client_base_new(c);
 
-	if (client_resolve(c) == 0) {
+	if ((!c->tls || client_tls_init(c) == 0) && client_resolve(c) == 0) {
 		client_connect_next(c);
 		if (c->state != STATE_DONE)
 			event_base_dispatch(c->base);
@@ -78,6 +78,13 @@ client_run(struct client *c)
 	client_stdout_restore(c);
 	/* Closing narrates the end, which comes before any last word. */
 	client_close(c);
+	/*
+	 * A TLS bufferevent defers its write callback, holding a reference
+	 * to itself until that runs: one more pass of the loop lets it go,
+	 * or the free client_close asked for never happens.
+	 */
+	if (c->tls)
+		event_base_loop(c->base, EVLOOP_NONBLOCK);
 	client_last_word(c);
 
 	if (c->connect_ev != NULL)
@@ -90,6 +97,7 @@ client_run(struct client *c)
 		bufferevent_free(c->out);
 	event_free(c->sigint);
 	event_base_free(c->base);
+	client_tls_free(c);
 	if (c->ai != NULL)
 		evutil_freeaddrinfo(c->ai);
 	return (c->exit_code);
@@ -223,23 +231,39 @@ client_connect_callback(evutil_socket_t fd, short what, void *arg)
 	client_connected(c, fd);
 }
 
-/* Queue the PROXY header naming this connection's own two ends. */
+/*
+ * Queue the PROXY header naming this connection's own two ends. Before a
+ * TLS handshake (no bufferevent yet) it goes straight to the socket, in
+ * the clear: a fresh socket's buffer takes it whole.
+ */
 static void
-client_send_proxy(struct client *c)
+client_send_proxy(struct client *c, int fd)
 {
 	uint8_t	hdr[PROXY_V1_MAX];
 	size_t	n;
+	ssize_t	w;
 
 	n = proxy_build(c->proxy, (struct sockaddr *)&c->local_sa,
 	    (struct sockaddr *)&c->peer_sa, hdr, sizeof hdr);
 	if (n == 0)
 		fatalx("%s: cannot build a PROXY header for this connection",
 		    c->peer);
+	if (c->sock == NULL) {
+		do {
+			w = send(fd, hdr, n, MSG_NOSIGNAL);
+		} while (w == -1 && errno == EINTR);
+		if (w != (ssize_t)n)
+			fatalx("%s: cannot send the PROXY header", c->peer);
+		return;
+	}
 	if (bufferevent_write(c->sock, hdr, n) == -1)
 		fatalx("cannot queue the PROXY header");
 }
 
-/* Set up the three bufferevents and start copying. */
+/*
+ * The TCP connection is up: set up the socket's bufferevent (after the
+ * TLS handshake, with --tls) and start the session.
+ */
 static void
 client_connected(struct client *c, int fd)
 {
@@ -248,15 +272,6 @@ client_connected(struct client *c, int fd)
 
 	/* Each line should leave at once; TCP_CORK still groups the end. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-	c->sock = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->in = bufferevent_socket_new(c->base, STDIN_FILENO, 0);
-	c->out = bufferevent_socket_new(c->base, STDOUT_FILENO, 0);
-	if (c->sock == NULL || c->in == NULL || c->out == NULL)
-		fatalx("cannot create bufferevents");
-	client_stdout_nonblock(c);
-
-	c->state = STATE_RUNNING;
 	if (c->verbose || c->proxy != PROXY_NONE) {
 		len = sizeof c->local_sa;
 		if (getsockname(fd, (struct sockaddr *)&c->local_sa,
@@ -267,13 +282,42 @@ client_connected(struct client *c, int fd)
 		    &len) == -1)
 			c->peer_sa.ss_family = AF_UNSPEC;
 	}
+	if (c->tls) {
+		/* The header goes first, in the clear, then the handshake. */
+		if (c->proxy != PROXY_NONE)
+			client_send_proxy(c, fd);
+		client_tls_start(c, fd);
+		return;
+	}
+	c->sock = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->sock == NULL)
+		fatalx("cannot create bufferevents");
 	/* The header goes first, ahead of anything the relay queues. */
 	if (c->proxy != PROXY_NONE)
-		client_send_proxy(c);
+		client_send_proxy(c, fd);
+	client_session_start(c);
+}
+
+/* Set up stdin's and stdout's bufferevents and start copying. */
+void
+client_session_start(struct client *c)
+{
+	c->in = bufferevent_socket_new(c->base, STDIN_FILENO, 0);
+	c->out = bufferevent_socket_new(c->base, STDOUT_FILENO, 0);
+	if (c->in == NULL || c->out == NULL)
+		fatalx("cannot create bufferevents");
+	client_stdout_nonblock(c);
+
+	c->state = STATE_RUNNING;
 	client_relay_start(c);
-	client_narrate(c, "connected");
+	if (!c->tls)
+		client_narrate(c, "connected");
 	if (c->interactive && !c->quiet) {
-		fprintf(stderr, "connected to %s\n", c->peer);
+		if (c->tls)
+			fprintf(stderr, "connected to %s (%s)\n", c->peer,
+			    SSL_get_version(c->ssl));
+		else
+			fprintf(stderr, "connected to %s\n", c->peer);
 		c->prompt_due = 1;
 		client_prompt(c);
 	}

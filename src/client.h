@@ -2,7 +2,7 @@
  * client.h - the client seqecho's run state and the prototypes its files
  * share: seqecho.c (main, options), client.c (connecting, the finish),
  * client-relay.c (stdin to socket, socket to stdout), client-end.c (-x,
- * -v) and client-stat.c (-S).
+ * -v), client-tls.c (--tls) and client-stat.c (-S).
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  */
 #ifndef SEQECHO_CLIENT_H
@@ -10,10 +10,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <stdint.h>
 
 #include "seqecho.h"
+#include "tls-client.h"
 
 /* Buffered bytes past this stop the producer feeding that buffer... */
 #define CLIENT_HIGH	(256 * 1024)
@@ -23,6 +25,11 @@
 #define CLIENT_ERR_MAX	512
 /* Bytes of a line's head kept: "bye\r", "ERR ", or a 64-bit serial. */
 #define SCAN_HEAD	24
+
+/* What client_tls_error found. */
+#define TLS_FAIL_SOCKET	0	/* the socket's error, not TLS's */
+#define TLS_FAIL_EOF	1	/* closed without close_notify */
+#define TLS_FAIL_TLS	2	/* the library's error */
 
 /* How the session ends (-x). */
 enum end_mode {
@@ -76,6 +83,9 @@ struct client {
 	int			 verbose;
 	int			 interactive;	/* stdin is a terminal */
 	int			 proxy;		/* --proxy: PROXY_NONE, _V1, _V2 */
+	int			 tls;		/* --tls */
+	struct tls_client_opts	 tls_opts;	/* --ca, --cert, --key, --insecure */
+	const char		*servername;	/* --servername; NULL: the host */
 
 	struct evutil_addrinfo	*ai;
 	struct evutil_addrinfo	*ai_next;
@@ -90,6 +100,11 @@ struct client {
 	struct bufferevent	*in;
 	struct bufferevent	*out;
 	struct event		*sigint;
+	SSL_CTX			*tls_ctx;
+	SSL			*ssl;		/* c->sock's, freed by us */
+	struct timeval		 tls_started;
+	int			 tls_notify_sent; /* our close_notify */
+	struct event		*fin_ev;	/* -x server: the FIN after it */
 	int			 stdout_flags;	/* to restore; -1: untouched */
 
 	enum client_state	 state;
@@ -114,16 +129,27 @@ void	 client_finish(struct client *, int, const char *, ...)
 	     __attribute__((format(printf, 3, 4)));
 void	 client_exit_if_drained(struct client *);
 void	 client_stdout_restore(struct client *);
+void	 client_session_start(struct client *);
 
 /* client-relay.c */
 void	 client_relay_start(struct client *);
 void	 client_prompt(struct client *);
+void	 client_sock_closed(struct client *, const char *);
 
 /* client-end.c */
 void	 client_end(struct client *);
 void	 client_end_step(struct client *);
 void	 client_narrate(struct client *, const char *);
 void	 client_close(struct client *);
+
+/* client-tls.c */
+int	 client_tls_init(struct client *);
+void	 client_tls_free(struct client *);
+void	 client_tls_start(struct client *, int);
+int	 client_tls_error(struct client *, char *, size_t);
+void	 client_tls_shutdown(struct client *);
+void	 client_tls_narrate_close(struct client *, int);
+int	 client_tls_await_fin(struct client *);
 
 /* client-stat.c */
 struct timeval;

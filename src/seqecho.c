@@ -35,6 +35,10 @@ struct options {
 	const char	*watch;		/* "-w" if given */
 	struct timeval	 interval;	/* its value */
 	const char	*other;		/* the last option -S refuses */
+	const char	*tls_only;	/* the last option that needs TLS */
+	const char	*ca;		/* --ca */
+	const char	*cert;		/* --cert */
+	const char	*key;		/* --key */
 };
 
 static void	 usage(FILE *, int) __attribute__((noreturn));
@@ -42,6 +46,7 @@ static int	 parse_mode(const char *, enum end_mode *);
 static int	 parse_interval(const char *, struct timeval *);
 static void	 options_parse(int, char **, struct client *,
 		     struct options *);
+static void	 tls_options(struct client *, const struct options *);
 static int	 stat_main(struct client *, const struct options *, int,
 		     char **);
 
@@ -50,8 +55,10 @@ static void
 usage(FILE *f, int code)
 {
 	fprintf(f, "usage: seqecho [-qvVh] [-c file] [-t seconds] [-x mode] "
-	    "[--proxy v1|v2]\n"
-	    "               [host [port]]\n"
+	    "[--tls] [--ca file]\n"
+	    "               [--insecure] [--servername name] "
+	    "[--cert file --key file]\n"
+	    "               [--proxy v1|v2] [host [port]]\n"
 	    "       seqecho -S [-w seconds] [-c file] [--json] [port]\n");
 	exit(code);
 }
@@ -101,6 +108,12 @@ options_parse(int argc, char **argv, struct client *c, struct options *o)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "proxy", required_argument, NULL, 'P' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "insecure", no_argument, NULL, 'I' },
+		{ "servername", required_argument, NULL, 'N' },
+		{ "cert", required_argument, NULL, 'E' },
+		{ "key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -123,6 +136,30 @@ options_parse(int argc, char **argv, struct client *c, struct options *o)
 				usage(stderr, 1);
 			}
 			o->other = "--proxy";
+			break;
+		case 'T':
+			c->tls = 1;
+			o->other = "--tls";
+			break;
+		case 'A':
+			o->ca = optarg;
+			o->other = o->tls_only = "--ca";
+			break;
+		case 'I':
+			c->tls_opts.insecure = 1;
+			o->other = o->tls_only = "--insecure";
+			break;
+		case 'N':
+			c->servername = optarg;
+			o->other = o->tls_only = "--servername";
+			break;
+		case 'E':
+			o->cert = optarg;
+			o->other = o->tls_only = "--cert";
+			break;
+		case 'K':
+			o->key = optarg;
+			o->other = o->tls_only = "--key";
 			break;
 		case 'q':
 			c->quiet = 1;
@@ -159,6 +196,29 @@ options_parse(int argc, char **argv, struct client *c, struct options *o)
 			usage(stderr, 1);
 		}
 	}
+}
+
+/*
+ * --tls and its company: the command line beats the client group. The
+ * others mean nothing without TLS, and --cert and --key go together.
+ */
+static void
+tls_options(struct client *c, const struct options *o)
+{
+	const struct config	*cfg = &c->cfg;
+
+	if ((o->cert == NULL) != (o->key == NULL))
+		fatalx("--cert and --key go together");
+	if (!c->tls)
+		c->tls = cfg->client_tls;
+	if (!c->tls && o->tls_only != NULL)
+		fatalx("%s needs --tls", o->tls_only);
+	c->tls_opts.ca = o->ca != NULL ? o->ca : cfg->client_tls_ca;
+	c->tls_opts.certificate = o->cert != NULL ? o->cert :
+	    cfg->client_tls_certificate;
+	c->tls_opts.key = o->key != NULL ? o->key : cfg->client_tls_key;
+	if (c->servername == NULL)
+		c->servername = cfg->client_tls_servername;
 }
 
 /* seqecho -S [port]: the port from the argument, else the file. */
@@ -217,6 +277,7 @@ main(int argc, char **argv)
 		c.timeout = c.cfg.connect_timeout;
 	if (c.proxy == -1)
 		c.proxy = c.cfg.client_proxy;
+	tls_options(&c, &o);
 
 	code = client_run(&c);
 	config_free(&c.cfg);
