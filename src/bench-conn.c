@@ -161,8 +161,12 @@ bench_conn_connect(struct bench_conn *c)
 		conn_connect_failed(c, "connect", strerror(errno));
 		return (-1);
 	}
-	/* Churn sends its one message in one write: Nagle cannot delay. */
-	if (b->mode != MODE_CHURN)
+	/*
+	 * Churn sends its one message in one write: Nagle cannot delay. A
+	 * TLS handshake and close_notify are writes of their own, which it
+	 * could.
+	 */
+	if (b->mode != MODE_CHURN || b->tls_ctx != NULL)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->t_connect = now_ns();
 	if (connect(fd, (struct sockaddr *)&b->target, b->target_len) == -1 &&

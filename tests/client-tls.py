@@ -24,7 +24,8 @@ import time
 import harness
 import tlscerts
 from harness import check, check_eq, run_client, write_file
-from tlsserver import TLSServer, socat_server
+from tlsserver import TLSServer, retry_overflow, socat_server, time_wait, \
+    time_wait_lands, tw_overflows
 
 DATA = b"hello\nworld\n"
 WANT = b"0hello\n1world\n"
@@ -214,55 +215,45 @@ def test_verbose_tls12():
         check("seqecho: tls: TLSv1.2, ECDHE-ECDSA-" in err, err)
 
 
-def teardown(mode, close_notify=True):
+def teardown(mode, close_notify=True, lands=None):
+    """One session ending as -x mode says, and where TIME_WAIT lands
+    (lands: "client", "server", or None for unchecked)."""
+    return retry_overflow(lambda: _teardown(mode, close_notify, lands))
+
+
+def _teardown(mode, close_notify, lands):
     with server(close_notify=close_notify) as s:
+        before = tw_overflows()
         rc, out, err = client(s.port, ["-v", "-x", mode, "--tls", "--ca",
                                        certs().ca], data=b"hello\nworld")
         check_eq((rc, out), (0, WANT), "-x %s (%r)" % (mode, err))
         harness.wait_for(lambda: len(s.sessions) == 1, what="the session")
-        return s.sessions[0], err
-
-
-def time_wait():
-    """The IPv4 TIME_WAIT sockets as (local port, peer port) pairs, from
-    the kernel's table (state 06)."""
-    with open("/proc/net/tcp") as f:
-        rows = [line.split() for line in f.readlines()[1:]]
-    return {(int(r[1].rsplit(":", 1)[1], 16), int(r[2].rsplit(":", 1)[1], 16))
-            for r in rows if len(r) > 3 and r[3] == "06"}
-
-
-def lands(rec, on):
-    """TIME_WAIT is on the client's end ("client") or the server's."""
-    ours, theirs = (rec["peer"], rec["port"]), (rec["port"], rec["peer"])
-    want, other = (ours, theirs) if on == "client" else (theirs, ours)
-    harness.wait_for(lambda: want in time_wait(), timeout=3,
-                     what="TIME_WAIT on the %s" % on)
-    check(other not in time_wait(), "TIME_WAIT on both ends")
+        rec = s.sessions[0]
+        if lands is not None:
+            time_wait_lands(rec["peer"], rec["port"], lands, repr(rec),
+                            before)
+        return rec, err
 
 
 def test_x_bye():
-    rec, err = teardown("bye")
+    rec, err = teardown("bye", lands="client")
     check_eq(rec["end"], "bye", "the server's view")
-    lands(rec, "client")
 
 
 def test_x_server():
     """The server's close_notify comes before its FIN: the client waits for
     the FIN, so TIME_WAIT is still the server's."""
     for notify in (True, False):
-        rec, err = teardown("server", notify)
+        rec, err = teardown("server", notify, lands="server")
         check_eq(rec["end"], "bye", "the server's view")
-        lands(rec, "server")
 
 
 def test_x_half():
     """close_notify is TLS's half-close: the server sees the end of the
     stream, not an error, and the owed replies still come."""
-    rec, err = teardown("half")
+    rec, err = teardown("half", lands="client")
     check_eq(rec["end"], "close_notify", "the server's view")
     check_eq(rec["lines"], 2, "lines served")
-    lands(rec, "client")
 
 
 def test_x_rst():

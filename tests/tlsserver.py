@@ -14,6 +14,9 @@ client certificate's CN, the TLS version, whether the session was
 resumed, the client's port, and how the client ended
 ("close_notify" if its close_notify came, "eof" for a bare TCP FIN).
 
+time_wait_lands(client port, server port, "client" or "server") checks
+where TIME_WAIT landed, from the kernel's own table.
+
 socat_server(cert, key) is a second, independent server: socat's OpenSSL
 listener, a serial-echo script behind it for each connection.
 """
@@ -87,13 +90,23 @@ class TLSServer(socketserver.ThreadingTCPServer):
     def finish_request(self, raw, peer):
         self.local.sni = None
         raw.settimeout(harness.t(10))
+        c = self.ctx.wrap_socket(raw, server_side=True,
+                                 suppress_ragged_eofs=False,
+                                 do_handshake_on_connect=False)
         try:
-            c = self.ctx.wrap_socket(raw, server_side=True,
-                                     suppress_ragged_eofs=False)
+            c.do_handshake()
         except (ssl.SSLError, OSError) as e:
             with self.lock:
                 self.failures.append(str(e))
-            raw.close()
+            # Close as a careful server does: a RST could wipe the alert.
+            try:
+                c.settimeout(harness.t(2))
+                c.shutdown(socket.SHUT_WR)
+                while c.recv(65536):
+                    pass
+            except OSError:
+                pass
+            c.close()
             return
         cert = c.getpeercert()
         cn = None
@@ -183,7 +196,10 @@ def socat_server(cert, key):
         harness.skip("socat not installed (.ci/install-deps)")
     script = harness.write_file(ECHO, suffix=".py")
     port = harness.free_port()
-    p = subprocess.Popen([socat, "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
+    # -t: after the client's end, wait for the script's replies (by
+    # default socat gives it 0.5 s, too little for python3 to start).
+    p = subprocess.Popen([socat, "-t", str(harness.t(10)),
+                          "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,"
                           "fork,cert=%s,key=%s,verify=0" % (port, cert, key),
                           "EXEC:python3 %s" % script],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -194,3 +210,67 @@ def socat_server(cert, key):
     finally:
         p.kill()
         p.wait()
+
+
+def states():
+    """The IPv4 sockets as {(local port, peer port): state}, from the
+    kernel's table (state 06 is TIME_WAIT)."""
+    with open("/proc/net/tcp") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return {(int(r[1].rsplit(":", 1)[1], 16), int(r[2].rsplit(":", 1)[1], 16)):
+            r[3] for r in rows if len(r) > 3}
+
+
+def time_wait():
+    """The IPv4 TIME_WAIT sockets as (local port, peer port) pairs."""
+    return {k for k, v in states().items() if v == "06"}
+
+
+class TimeWaitOverflow(Exception):
+    """The kernel dropped a TIME_WAIT socket (its table was full: other
+    programs' load), so where it would have landed cannot be told: run
+    the session again."""
+
+
+def tw_overflows():
+    """The kernel's count of TIME_WAIT sockets it could not keep."""
+    with open("/proc/net/netstat") as f:
+        lines = f.read().splitlines()
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(row.get("TCPTimeWaitOverflow", 0))
+    return 0
+
+
+def time_wait_lands(cport, sport, on, note="", overflows=None):
+    """TIME_WAIT is on the client's end (on="client") or the server's, and
+    only there. overflows: tw_overflows() from before the session; if the
+    kernel dropped TIME_WAIT sockets since, TimeWaitOverflow."""
+    ours, theirs = (cport, sport), (sport, cport)
+    want, other = (ours, theirs) if on == "client" else (theirs, ours)
+    try:
+        harness.wait_for(lambda: want in time_wait(), timeout=5,
+                         what="TIME_WAIT on the %s" % on)
+    except harness.Failure:
+        st = states()
+        if overflows is not None and tw_overflows() > overflows:
+            raise TimeWaitOverflow()
+        raise harness.Failure("no TIME_WAIT on the %s: client end %s, "
+                              "server end %s %s" % (on, st.get(ours),
+                                                    st.get(theirs), note))
+    if other in time_wait():
+        raise harness.Failure("TIME_WAIT on both ends %s" % note)
+
+
+def retry_overflow(fn, tries=3):
+    """fn(), again (up to tries in all) while TimeWaitOverflow says the
+    kernel could not keep the socket the check looks for."""
+    for k in range(tries):
+        try:
+            return fn()
+        except TimeWaitOverflow:
+            if k == tries - 1:
+                raise harness.Failure("the kernel's TIME_WAIT table "
+                                      "overflowed %d times running" % tries)
+            print("TIME_WAIT table overflowed: once more")
