@@ -136,6 +136,30 @@ def test_merge_refuses():
     check("usage:" in err, "usage: %r" % err)
     rc, out, err = bench(["--percentiles", "--json", "127.0.0.1", "9"])
     check_eq(rc, 1, "--percentiles with --json")
+    check("--percentiles and --json" in err, "stderr %r" % err)
+    rc, out, err = bench(["--hlog", "/nonexistent/x.hlog", "-m", "1",
+                          "127.0.0.1", "9"])
+    check_eq(rc, 1, "--hlog where no file can be")
+    check("--hlog /nonexistent/x.hlog: No such file or directory" in err,
+          "stderr %r" % err)
+    empty = {"histogram_layout": "HdrHistogram, 2 significant digits, ns"}
+    for h in ("latency", "connect", "teardown", "lifetime", "handshake"):
+        empty[h + "_us"] = {"count": 0, "counts": []}
+    churn = write_file(json.dumps(dict(empty, mode="churn")), suffix=".json")
+    closed = write_file(json.dumps(dict(empty, mode="closed")),
+                        suffix=".json")
+    rc, out, err = bench(["--merge", closed, churn])
+    check_eq(rc, 1, "runs of different modes")
+    check("not like the others" in err, "stderr %r" % err)
+    rc, out, err = bench(["--merge", "--json", closed, closed])
+    check_eq(rc, 0, "two empty runs (stderr %r)" % err)
+    check_eq(json.loads(out)["runs"], 2, "runs")
+    bad = closed + ".bad"
+    with open(closed) as f, open(bad, "w") as g:
+        g.write(f.read().replace('"counts": []', '"counts": [[7424, 1]]',
+                                 1))
+    rc, out, err = bench(["--merge", bad])
+    check_eq(rc, 1, "a count outside the layout")
 
 
 def spectrum(text):
