@@ -42,6 +42,7 @@
 #define CONN_PROXY_STREAM	512
 
 static int	conn_socket(struct bench_conn *);
+static int	conn_bind_source(struct bench_conn *, int);
 static void	conn_connect_failed(struct bench_conn *, const char *,
 		    const char *);
 static void	conn_connected(struct bench_conn *, short);
@@ -89,6 +90,35 @@ bench_conn_free(struct bench_conn *c)
 	free(c->partial);
 }
 
+/*
+ * Bind fd to c's -b source, round robin by connection id: churn gives
+ * each new connection the next id, so it walks the list too, with no
+ * counter shared between threads.
+ */
+static int
+conn_bind_source(struct bench_conn *c, int fd)
+{
+	const struct bench		*b = c->t->b;
+	const struct sockaddr_storage	*ss;
+	int				 one = 1, error;
+
+	ss = &b->sources.addr[c->id % b->sources.count];
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	/* The port is chosen at connect, per 4-tuple. */
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#else
+	(void)one;
+#endif
+	if (bind(fd, (const struct sockaddr *)ss, ss->ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) == -1) {
+		error = errno;
+		close(fd);
+		errno = error;
+		return (-1);
+	}
+	return (fd);
+}
+
 /* A socket for c, bound to its loopback source if sources are spread. */
 static int
 conn_socket(struct bench_conn *c)
@@ -99,7 +129,11 @@ conn_socket(struct bench_conn *c)
 
 	fd = socket(b->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (fd == -1 || !b->spread_sources)
+	if (fd == -1)
+		return (fd);
+	if (b->sources.count > 0)
+		return (conn_bind_source(c, fd));
+	if (!b->spread_sources)
 		return (fd);
 	memset(&src, 0, sizeof src);
 	src.sin_family = AF_INET;

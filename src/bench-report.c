@@ -15,6 +15,7 @@
 
 struct figures {
 	const struct bench	*b;
+	const struct bench_rates *r;	/* --merge: the runs' rates added */
 	const struct bench_stats *s;
 	double			 secs;		/* the measured window */
 	double			 cpu_user;
@@ -26,11 +27,13 @@ static const char *const error_names[ERROR_COUNT] = {
 	"wrong serial", "wrong payload", "missing reply", "unexpected close",
 	"ERR line", "extra reply", "connect failed", "not closed"
 };
-static const char *const error_keys[ERROR_COUNT] = {
+const char *const bench_error_keys[ERROR_COUNT] = {
 	"wrong_serial", "wrong_payload", "missing_reply", "unexpected_close",
 	"err_line", "extra_reply", "connect_failed", "not_closed"
 };
-static const char *const mode_names[] = { "closed", "open", "churn", "idle" };
+#define IS_TLS(b)	((b)->tls_ctx != NULL || (b)->tls_merged)
+
+const char *const bench_mode_names[MODE_COUNT] = { "closed", "open", "churn", "idle" };
 
 static void	report_quiet(const struct figures *);
 static void	report_text(const struct figures *);
@@ -46,8 +49,16 @@ void
 bench_report(const struct bench *b, const struct bench_stats *s,
     double secs, double cpu_user, double cpu_sys)
 {
-	struct figures	f = { b, s, secs, cpu_user, cpu_sys, 0 };
+	struct figures	f = { b, NULL, s, secs, cpu_user, cpu_sys, 0 };
+	struct bench_rates r;
 	int		k;
+
+	/* One run's rates are its counts over its window. */
+	r.runs = 1;
+	r.messages = secs > 0 ? s->messages / secs : 0;
+	r.churned = secs > 0 ? s->churned / secs : 0;
+	r.handshakes = secs > 0 ? s->handshakes / secs : 0;
+	f.r = b->merged != NULL ? b->merged : &r;
 
 	for (k = 0; k < ERROR_COUNT; k++)
 		f.errors += s->errors[k];
@@ -65,23 +76,22 @@ static void
 report_quiet(const struct figures *f)
 {
 	const struct bench_stats	*s = f->s;
-	double				 secs = f->secs;
 
-	if (f->b->mode == MODE_CHURN && f->b->tls_ctx != NULL)
+	if (f->b->mode == MODE_CHURN && IS_TLS(f->b))
 		printf("%.0f conn/s, %.0f handshakes/s, p99 %.1f us, %" PRIu64
-		    " errors\n", secs > 0 ? s->churned / secs : 0,
-		    secs > 0 ? s->handshakes / secs : 0,
+		    " errors\n", f->r->churned,
+		    f->r->handshakes,
 		    hist_percentile(&s->lifetime, 0.99) / 1e3, f->errors);
 	else if (f->b->mode == MODE_CHURN)
 		printf("%.0f conn/s, p99 %.1f us, %" PRIu64 " errors\n",
-		    secs > 0 ? s->churned / secs : 0,
+		    f->r->churned,
 		    hist_percentile(&s->lifetime, 0.99) / 1e3, f->errors);
 	else if (f->b->mode == MODE_IDLE)
 		printf("%" PRIu64 " connections held, %" PRIu64 " errors\n",
 		    s->held, f->errors);
 	else
 		printf("%.0f msg/s, p99 %.1f us, %" PRIu64 " errors\n",
-		    secs > 0 ? s->messages / secs : 0,
+		    f->r->messages,
 		    hist_percentile(&s->latency, 0.99) / 1e3, f->errors);
 }
 
@@ -93,7 +103,10 @@ report_text(const struct figures *f)
 	const char		*plural = b->threads == 1 ? "" : "s";
 
 	printf("target      %s%s\n", b->target_name,
-	    b->tls_ctx != NULL ? " over TLS" : "");
+	    IS_TLS(b) ? " over TLS" : "");
+	if (f->r->runs > 1)
+		printf("merged      %d runs: counts and histograms added, "
+		    "rates added\n", f->r->runs);
 	switch (b->mode) {
 	case MODE_CHURN:
 		printf("workload    churn, %d at a time, a %d-byte message and "
@@ -146,11 +159,11 @@ report_text_run(const struct figures *f)
 		    s->held, secs);
 	else if (b->mode == MODE_CHURN) {
 		printf("connections %" PRIu64 " in %.3f s: %.0f conn/s\n",
-		    s->churned, secs, secs > 0 ? s->churned / secs : 0);
-		if (b->tls_ctx != NULL)
+		    s->churned, secs, f->r->churned);
+		if (IS_TLS(b))
 			printf("handshakes  %" PRIu64 " in %.3f s: %.0f full "
 			    "TLS handshakes/s\n", s->handshakes, secs,
-			    secs > 0 ? s->handshakes / secs : 0);
+			    f->r->handshakes);
 	}
 	else {
 		printf("messages    %" PRIu64 " in %.3f s", s->messages, secs);
@@ -158,8 +171,8 @@ report_text_run(const struct figures *f)
 			printf(" (%" PRIu64 " more after it)", s->late);
 		printf("\n");
 		printf("throughput  %.0f msg/s, %.3f MB/s of payload\n",
-		    secs > 0 ? s->messages / secs : 0,
-		    secs > 0 ? (double)s->messages * b->size / secs / 1e6 : 0);
+		    f->r->messages,
+		    f->r->messages * b->size / 1e6);
 	}
 }
 
@@ -215,59 +228,77 @@ report_json(const struct figures *f)
 		wall = (double)(b->end - b->start) / 1e9;
 	printf("{\"version\":");
 	print_json_string(PACKAGE_VERSION);
+	printf(",\"runs\":%d,\"histogram_layout\":\"%s\"", f->r->runs,
+	    BENCH_HIST_LAYOUT);
 	printf(",\"target\":");
 	print_json_string(b->target_name);
 	printf(",\"mode\":\"%s\",\"connections\":%d,\"depth\":%d,"
 	    "\"size\":%d,\"threads\":%d,\"rate\":%.3f,\"started\":%s,"
-	    "\"interrupted\":%s,\"seconds\":%.6f,", mode_names[b->mode],
+	    "\"interrupted\":%s,\"seconds\":%.6f,", bench_mode_names[b->mode],
 	    b->conns, b->depth, b->size, b->threads, b->rate,
 	    b->start != 0 ? "true" : "false",
 	    b->signals > 0 ? "true" : "false", secs);
 	printf("\"messages\":%" PRIu64 ",\"messages_late\":%" PRIu64 ","
 	    "\"messages_per_second\":%.3f,\"payload_mb_per_second\":%.6f,",
-	    s->messages, s->late, secs > 0 ? s->messages / secs : 0,
-	    secs > 0 ? (double)s->messages * b->size / secs / 1e6 : 0);
+	    s->messages, s->late, f->r->messages,
+	    f->r->messages * b->size / 1e6);
 	printf("\"bytes_sent\":%" PRIu64 ",\"bytes_received\":%" PRIu64 ","
 	    "\"connections_opened\":%" PRIu64 ",\"connections_held\":%"
 	    PRIu64 ",\"churned\":%" PRIu64 ",\"connections_per_second\":"
 	    "%.3f,", s->bytes_out, s->bytes_in, s->opened, s->held,
-	    s->churned, secs > 0 ? s->churned / secs : 0);
+	    s->churned, f->r->churned);
 	print_hist_json("latency_us", &s->latency);
 	print_hist_json("connect_us", &s->connect);
 	print_hist_json("teardown_us", &s->teardown);
 	print_hist_json("lifetime_us", &s->lifetime);
 	printf("\"tls\":%s,\"handshakes\":%" PRIu64 ",\"handshakes_per_second\""
-	    ":%.3f,", b->tls_ctx != NULL ? "true" : "false", s->handshakes,
-	    secs > 0 ? s->handshakes / secs : 0);
+	    ":%.3f,", IS_TLS(b) ? "true" : "false", s->handshakes,
+	    f->r->handshakes);
 	print_hist_json("handshake_us", &s->handshake);
 	printf("\"cpu_user_seconds\":%.3f,\"cpu_system_seconds\":%.3f,"
 	    "\"cpu_percent\":%.1f,", f->cpu_user, f->cpu_sys,
 	    wall > 0 ? 100 * (f->cpu_user + f->cpu_sys) / wall : 0);
 	printf("\"errors\":{\"total\":%" PRIu64, f->errors);
 	for (k = 0; k < ERROR_COUNT; k++)
-		printf(",\"%s\":%" PRIu64, error_keys[k], s->errors[k]);
+		printf(",\"%s\":%" PRIu64, bench_error_keys[k], s->errors[k]);
 	printf("},\"error_samples\":{");
 	for (k = 0; k < ERROR_COUNT; k++) {
 		if (s->errors[k] == 0)
 			continue;
-		printf("%s\"%s\":", first ? "" : ",", error_keys[k]);
+		printf("%s\"%s\":", first ? "" : ",", bench_error_keys[k]);
 		print_json_string(s->sample[k]);
 		first = 0;
 	}
 	printf("}}\n");
 }
 
-/* "name":{...}, with the figures in microseconds. */
+/*
+ * "name":{...}, with the figures in microseconds, then the exact ones in
+ * nanoseconds and the counts as [HdrHistogram index, count] pairs, for
+ * --merge.
+ */
 static void
 print_hist_json(const char *name, const struct hist *h)
 {
+	const char	*sep = "";
+	unsigned	 i, top = hist_top(h);
+
 	printf("\"%s\":{\"count\":%" PRIu64 ",\"min\":%.3f,\"mean\":%.3f,"
 	    "\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-	    "\"max\":%.3f},", name, h->count, h->min / 1e3,
+	    "\"max\":%.3f,", name, h->count, h->min / 1e3,
 	    h->count > 0 ? (double)h->sum / (double)h->count / 1e3 : 0,
 	    hist_percentile(h, 0.5) / 1e3, hist_percentile(h, 0.9) / 1e3,
 	    hist_percentile(h, 0.99) / 1e3, hist_percentile(h, 0.999) / 1e3,
 	    h->max / 1e3);
+	printf("\"min_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"sum_ns\":%"
+	    PRIu64 ",\"counts\":[", h->min, h->max, h->sum);
+	for (i = 0; i < top; i++) {
+		if (h->bucket[i] == 0)
+			continue;
+		printf("%s[%u,%" PRIu64 "]", sep, i, h->bucket[i]);
+		sep = ",";
+	}
+	printf("]},");
 }
 
 /* A JSON string, quoted and escaped. */

@@ -61,7 +61,27 @@ bench_target(struct bench *b, const char *host, const char *port)
 	addr_format((struct sockaddr *)&b->target, b->target_name,
 	    sizeof b->target_name);
 	evutil_freeaddrinfo(res);
+	if (b->sources.count > 0 &&
+	    b->sources.addr[0].ss_family != b->target.ss_family) {
+		fprintf(stderr, "seqecho-bench: -b: the sources are IPv%c and "
+		    "the target %s is not\n", b->sources.addr[0].ss_family ==
+		    AF_INET ? '4' : '6', b->target_name);
+		exit(1);
+	}
 	setup_sources(b);
+}
+
+/* -b LIST: the sources to bind, or exit. */
+void
+bench_sources_option(struct bench *b, const char *list)
+{
+	char	err[256];
+
+	sources_free(&b->sources);
+	if (sources_parse(&b->sources, list, err, sizeof err) == -1) {
+		fprintf(stderr, "seqecho-bench: -b %s: %s\n", list, err);
+		exit(1);
+	}
 }
 
 /*

@@ -66,6 +66,7 @@ bench_thread_new(struct bench *b, struct bench_thread *t)
 	if (t->go_ev == NULL || t->stop_ev == NULL || t->deadline_ev == NULL ||
 	    t->grace_ev == NULL)
 		fatalx("cannot create events");
+	bench_hlog_thread_new(t);
 }
 
 /* Free the base and events of a thread that has been joined. */
@@ -76,6 +77,7 @@ bench_thread_delete(struct bench_thread *t)
 	event_free(t->stop_ev);
 	event_free(t->deadline_ev);
 	event_free(t->grace_ev);
+	bench_hlog_thread_delete(t);
 	event_base_free(t->base);
 }
 

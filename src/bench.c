@@ -36,6 +36,7 @@
 
 #include "seqecho.h"
 #include "bench.h"
+#include "hdr.h"
 #include "proxy.h"
 #include "tls-client.h"
 
@@ -96,9 +97,12 @@ static const char usage_text[] =
     "[-d seconds | -m messages]\n"
     "                     [-T threads] [-R rate] [--churn | --idle] "
     "[--json] [-qV]\n"
+    "                     [-b source[,source...]] [--hlog file] "
+    "[--percentiles]\n"
     "                     [--tls] [--ca file] [--insecure] "
     "[--servername name]\n"
-    "                     [--proxy v1|v2] [-c file] [host [port]]\n";
+    "                     [--proxy v1|v2] [-c file] [host [port]]\n"
+    "       seqecho-bench --merge [--json] file...\n";
 
 /* Print the synopsis and exit. */
 static void
@@ -169,17 +173,28 @@ bench_getopt(struct bench *b, struct bench_args *a, int argc, char **argv)
 		{ "ca",		required_argument, NULL, 'A' },
 		{ "insecure",	no_argument,	NULL,	'K' },
 		{ "servername",	required_argument, NULL, 'N' },
+		{ "hlog",	required_argument, NULL, 'H' },
+		{ "percentiles", no_argument,	NULL,	'E' },
 		{ "help",	no_argument,	NULL,	'h' },
 		{ "version",	no_argument,	NULL,	'V' },
 		{ NULL,		0,		NULL,	0 }
 	};
 	int	ch;
 
-	while ((ch = getopt_long(argc, argv, "c:d:hm:n:P:qR:s:T:V", longopts,
+	while ((ch = getopt_long(argc, argv, "b:c:d:hm:n:P:qR:s:T:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'b':
+			bench_sources_option(b, optarg);
+			break;
 		case 'c':
 			a->conf = optarg;
+			break;
+		case 'H':
+			b->hlog_path = optarg;
+			break;
+		case 'E':
+			b->percentiles = 1;
 			break;
 		case 'd':
 			b->seconds = opt_real(ch, optarg, 0, 1e7);
@@ -269,6 +284,11 @@ bench_options(struct bench *b, struct bench_args *a, int argc, char **argv)
 	if ((a->churn || a->idle) && (a->set_p || a->set_r)) {
 		fprintf(stderr, "seqecho-bench: --%s takes no -P or -R\n",
 		    a->churn ? "churn" : "idle");
+		exit(1);
+	}
+	if (b->percentiles && b->json) {
+		fprintf(stderr, "seqecho-bench: --percentiles and --json both "
+		    "write the standard output\n");
 		exit(1);
 	}
 	if (a->idle && b->messages > 0) {
@@ -534,6 +554,7 @@ main_start(struct bench *b)
 	b->started = 1;
 	b->start = now_ns();
 	getrusage(RUSAGE_SELF, &b->ru_start);
+	bench_hlog_start(b);
 	b->last_tick = b->start;
 	b->last_count = 0;
 	__atomic_store_n(&b->run_start, b->start, __ATOMIC_RELEASE);
@@ -617,12 +638,15 @@ main(int argc, char **argv)
 	uint64_t		 errors = 0;
 	int			 k;
 
+	if (argc > 1 && strcmp(argv[1], "--merge") == 0)
+		return (bench_merge_main(argc - 1, argv + 1));
 	memset(&b, 0, sizeof b);
 	memset(&a, 0, sizeof a);
 	bench_options(&b, &a, argc, argv);
 	log_init("seqecho-bench", LOG_DEST_PLAIN);
 	log_setlevel(LOG_LEVEL_WARNING);
 	bench_configure(&b, &a);
+	bench_hlog_open(&b);
 	bench_events(&b, sig);
 	bench_start(&b);
 
@@ -641,6 +665,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "seqecho-bench: %s\n",
 		    total->sample[ERROR_CONNECT]);
 	bench_report(&b, total, secs, cpu_user, cpu_sys);
+	if (b.percentiles) {
+		hdr_percentiles(stdout, &total->latency, 1e3);
+		fflush(stdout);
+	}
+	bench_hlog_finish(&b, total);
 
 	for (k = 0; k < ERROR_COUNT; k++)
 		errors += total->errors[k];
@@ -649,6 +678,7 @@ main(int argc, char **argv)
 	check_free(&b.check);
 	free(b.separator);
 	bench_tls_free(&b);
+	sources_free(&b.sources);
 	event_free(b.notify_ev);
 	event_free(b.hold_ev);
 	if (b.progress_ev != NULL)

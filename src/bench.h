@@ -16,6 +16,7 @@
 #include "seqecho.h"
 #include "bench-check.h"
 #include "hist.h"
+#include "bench-source.h"
 
 #define BENCH_READ_MAX		(64 * 1024)	/* bytes per read(2) */
 #define BENCH_WRITE_MAX		(64 * 1024)	/* bytes per write(2) */
@@ -59,7 +60,8 @@ enum bench_mode {
 	MODE_CLOSED,
 	MODE_OPEN,		/* -R */
 	MODE_CHURN,
-	MODE_IDLE
+	MODE_IDLE,
+	MODE_COUNT
 };
 
 enum bench_conn_state {
@@ -157,6 +159,11 @@ struct bench_thread {
 	char			 tls_why[BENCH_SAMPLE_MAX]; /* last EPROTO's */
 	struct bench_stats	 stats;
 
+	/* --hlog: the histograms as of the last second, for the main thread. */
+	struct hist		*snap;		/* HLOG_TAGS of them */
+	pthread_mutex_t		 snap_lock;
+	struct event		*snap_ev;
+
 	/* Copies for the main thread's progress line. */
 	uint64_t		 live_replies;
 	uint64_t		 live_errors;
@@ -184,6 +191,11 @@ struct bench {
 	socklen_t		 target_len;
 	char			 target_name[ADDRSTRLEN];
 	int			 spread_sources;
+	struct sources		 sources;	/* -b */
+	const char		*hlog_path;	/* --hlog */
+	int			 percentiles;	/* --percentiles */
+	const struct bench_rates *merged;	/* --merge; NULL for a run */
+	int			 tls_merged;	/* --merge of TLS runs */
 	int			 proxy;		/* PROXY_NONE, _V1, _V2 */
 	struct ssl_ctx_st	*tls_ctx;	/* --tls; NULL in the clear */
 	char			*tls_name;	/* SNI and the name checked */
@@ -214,6 +226,27 @@ struct bench {
 	int64_t			 last_tick;
 	uint64_t		 last_count;
 	struct rusage		 ru_start;
+
+	/* --hlog, on the main thread. */
+	FILE			*hlog;
+	struct hist		*hlog_prev;	/* HLOG_TAGS sums written */
+	struct event		*hlog_ev;
+	double			 hlog_epoch;	/* the base time */
+	int64_t			 hlog_mono;	/* its monotonic clock */
+	int64_t			 hlog_last;	/* the last interval's end */
+};
+
+#define HLOG_TAGS		3	/* latency, connect, teardown */
+
+/* What the JSON's histograms are, so --merge adds only like to like. */
+#define BENCH_HIST_LAYOUT	"HdrHistogram, 2 significant digits, ns"
+
+/* Rates of a report: one run's, or --merge's sums. */
+struct bench_rates {
+	int		 runs;
+	double		 messages;	/* per second */
+	double		 churned;
+	double		 handshakes;
 };
 
 /* bench.c */
@@ -223,6 +256,10 @@ void		 bench_tell_main(struct bench *, int *);
 
 /* bench-target.c */
 void		 bench_target(struct bench *, const char *, const char *);
+void		 bench_sources_option(struct bench *, const char *);
+
+/* bench-merge.c */
+int		 bench_merge_main(int, char **);
 
 /* bench-thread.c */
 void		 bench_thread_new(struct bench *, struct bench_thread *);
@@ -267,7 +304,16 @@ ssize_t		 bench_tls_read(struct bench_conn *, char *, size_t);
 ssize_t		 bench_tls_write(struct bench_conn *, const char *, size_t);
 void		 bench_tls_shutdown(struct bench_conn *);
 
+/* bench-hlog.c */
+void		 bench_hlog_open(struct bench *);
+void		 bench_hlog_thread_new(struct bench_thread *);
+void		 bench_hlog_thread_delete(struct bench_thread *);
+void		 bench_hlog_start(struct bench *);
+void		 bench_hlog_finish(struct bench *, const struct bench_stats *);
+
 /* bench-report.c */
+extern const char *const bench_error_keys[ERROR_COUNT];
+extern const char *const bench_mode_names[MODE_COUNT];
 void		 bench_report(const struct bench *, const struct bench_stats *,
 		    double, double, double);
 void		 bench_progress(struct bench *);

@@ -6,6 +6,29 @@
 
 #include "hist.h"
 
+/*
+ * The bucket holding the value of rank ceil(q * count), at least 1, of a
+ * histogram with values.
+ */
+static unsigned
+rank_bucket(const struct hist *h, double q)
+{
+	uint64_t	rank, seen = 0;
+	unsigned	i;
+
+	rank = (uint64_t)(q * (double)h->count);
+	if ((double)rank < q * (double)h->count)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < HIST_BUCKETS - 1; i++) {
+		seen += h->bucket[i];
+		if (seen >= rank)
+			break;
+	}
+	return (i);
+}
+
 /* The bucket of a value. */
 unsigned
 hist_index(uint64_t v)
@@ -69,25 +92,102 @@ hist_merge(struct hist *to, const struct hist *from)
 uint64_t
 hist_percentile(const struct hist *h, double q)
 {
-	uint64_t	rank, seen = 0, v;
-	unsigned	i;
+	uint64_t	v;
 
 	if (h->count == 0)
 		return (0);
-	rank = (uint64_t)(q * (double)h->count);
-	if ((double)rank < q * (double)h->count)
-		rank++;
-	if (rank < 1)
-		rank = 1;
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->bucket[i];
-		if (seen >= rank)
-			break;
-	}
-	v = hist_mid(i);
+	v = hist_mid(rank_bucket(h, q));
 	if (v < h->min)
 		v = h->min;
 	if (v > h->max)
 		v = h->max;
 	return (v);
+}
+
+/* The lowest value of a bucket. */
+uint64_t
+hist_lowest(unsigned i)
+{
+	unsigned	shift;
+
+	if (i < 2 * HIST_SUB)
+		return (i);
+	shift = i / HIST_SUB - 1;
+	return ((uint64_t)(i % HIST_SUB + HIST_SUB) << shift);
+}
+
+/*
+ * The highest value of a bucket: what HdrHistogram reports for a
+ * percentile ("highest equivalent value").
+ */
+uint64_t
+hist_highest(unsigned i)
+{
+	unsigned	shift;
+
+	if (i < 2 * HIST_SUB)
+		return (i);
+	shift = i / HIST_SUB - 1;
+	return (hist_lowest(i) + ((1ULL << shift) - 1));
+}
+
+/* One past the highest bucket with a count (0 when empty). */
+unsigned
+hist_top(const struct hist *h)
+{
+	unsigned	i;
+
+	if (h->count == 0)
+		return (0);
+	for (i = HIST_BUCKETS; i > 0; i--) {
+		if (h->bucket[i - 1] != 0)
+			return (i);
+	}
+	return (0);
+}
+
+/*
+ * The value at a percentile (0..100) as HdrHistogram's getValueAtPercentile
+ * gives it: the highest value of the bucket holding that rank, so the
+ * figures agree with its tools'.
+ */
+uint64_t
+hist_value_at(const struct hist *h, double percent)
+{
+	unsigned	i;
+
+	if (h->count == 0)
+		return (0);
+	if (percent > 100)
+		percent = 100;
+	if (percent < 0)
+		percent = 0;
+	i = rank_bucket(h, percent / 100.0);
+	return (percent == 0 ? hist_lowest(i) : hist_highest(i));
+}
+
+/*
+ * Count, sum, min and max again from the buckets alone (a histogram read
+ * back from counts): the sum from bucket middles, min and max the lowest
+ * and highest values of the outer buckets.
+ */
+void
+hist_recount(struct hist *h)
+{
+	unsigned	i, lo = HIST_BUCKETS, hi = 0;
+
+	h->count = h->sum = h->min = h->max = 0;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		if (h->bucket[i] == 0)
+			continue;
+		if (lo == HIST_BUCKETS)
+			lo = i;
+		hi = i;
+		h->count += h->bucket[i];
+		h->sum += h->bucket[i] * hist_mid(i);
+	}
+	if (h->count > 0) {
+		h->min = hist_lowest(lo);
+		h->max = hist_highest(hi);
+	}
 }

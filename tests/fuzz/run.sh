@@ -33,7 +33,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN
 # The runner's ASan settings (CI sets detect_leaks=1 etc.) apply as well.
 
 status=0
-for target in proto config conn proxy trace hostport; do
+for target in proto config conn proxy trace hostport source merge; do
 	work=$fuzzdir/work/$target
 	log=$fuzzdir/fuzz_$target.log
 	mkdir -p "$work"
