@@ -16,31 +16,15 @@ Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 
 import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
 
 import harness
+import haproxyctl
 from harness import Daemon, Raw, check, check_eq, connect, server_conf, \
     write_file
 
-HAPROXY_CONF = """\
-global
-    log stderr format raw local0 info
-    maxconn 4000
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-frontend fe
-    bind 127.0.0.1:%(fe)d
-    default_backend fleet
-backend fleet
-    balance roundrobin
-%(servers)s"""
 SERVER = ("    server s%d 127.0.0.%d:%d send-proxy-v2 check check-send-proxy "
           "inter 200ms fall 2 rise 1\n")
 SOURCES = ("127.0.1.1-127.0.1.8", "127.0.2.1-127.0.2.8")
@@ -49,65 +33,19 @@ CLOSED = re.compile(r"conn \d+ closed peer=(127\.\d+\.\d+\.\d+):\d+ "
                     r"via=127\.0\.0\.1:\d+ messages=(\d+) ")
 
 
-def program(name):
-    path = shutil.which(name)
-    if path is None:
-        harness.skip("%s is not installed (.ci/install-deps installs it)"
-                     % name)
-    return path
-
-
 def daemon(host):
     return Daemon(server_conf(address=None, port=None, listen=Raw(
         '( { address = "%s"; port = 0; proxy_protocol = "v2"; '
         'proxy_trusted = [ "127.0.0.1/32" ]; } )' % host)))
 
 
-class HAProxy:
-    """haproxy -db in front of the daemons, until the block ends."""
-
-    def __init__(self, daemons):
-        self.fe = harness.free_port()
-        servers = "".join(SERVER % (i + 1, i + 2, d.port)
-                          for i, d in enumerate(daemons))
-        self.text = HAPROXY_CONF % {"fe": self.fe, "servers": servers}
-        self.path = write_file(self.text, suffix=".cfg")
-        self.log_path = write_file(b"", suffix=".haproxy.log")
-
-    def __enter__(self):
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([program("haproxy"), "-db", "-f",
-                                      self.path], stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log)
-
-        def up():
-            check(self.proc.poll() is None, "haproxy exited:\n" + self.log())
-            try:
-                connect(self.fe, timeout=1).close()
-                return True
-            except OSError:
-                return False
-        harness.wait_for(up, 10, "haproxy listening")
-        return self
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def __exit__(self, etype, value, tb):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(harness.t(5))
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        if etype is not None:
-            sys.stdout.write("---- haproxy config ----\n%s---- haproxy log "
-                             "----\n%s---- end ----\n" % (self.text,
-                                                           self.log()))
-        return False
+def HAProxy(daemons):
+    """HAProxy balancing round robin over the daemons, with its checks."""
+    servers = "".join(SERVER % (i + 1, i + 2, d.port)
+                      for i, d in enumerate(daemons))
+    return haproxyctl.HAProxy("    balance roundrobin\n" + servers,
+                              name="fleet", timeout=30,
+                              global_extra="    maxconn 4000\n", wait=10)
 
 
 def stats(d):

@@ -11,88 +11,22 @@ logged as errors. curl --haproxy-protocol is a second sender.
 Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
 """
 
-import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
-import time
 
 import harness
+import haproxyctl
 from harness import Daemon, Raw, check, check_eq, connect, read_lines, \
-    recv_until_eof, server_conf, write_file
-
-HAPROXY_CONF = """\
-global
-    log stderr format raw local0 info
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:%(fe)d
-%(frontend)s    default_backend be
-backend be
-    server s1 127.0.0.1:%(port)d %(send)s check check-send-proxy inter 200ms
-"""
+    recv_until_eof, server_conf
 
 
-def program(name):
-    path = shutil.which(name)
-    if path is None:
-        harness.skip("%s is not installed (.ci/install-deps installs it)"
-                     % name)
-    return path
-
-
-class HAProxy:
-    """haproxy -db in front of a daemon's port, until the block ends."""
-
-    def __init__(self, port, send, frontend=""):
-        self.fe = harness.free_port()
-        self.text = HAPROXY_CONF % {"fe": self.fe, "port": port,
-                                    "send": send, "frontend": frontend}
-        self.path = write_file(self.text, suffix=".cfg")
-        self.log_path = write_file(b"", suffix=".haproxy.log")
-        self.proc = None
-
-    def __enter__(self):
-        argv = [program("haproxy"), "-db", "-f", self.path]
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=self._log)
-        deadline = time.monotonic() + harness.t(5)
-        while True:
-            check(self.proc.poll() is None, "haproxy exited %s:\n%s"
-                  % (self.proc.returncode, self.log()))
-            try:
-                connect(self.fe, timeout=1).close()
-                return self
-            except OSError:
-                pass
-            check(time.monotonic() < deadline, "haproxy not listening")
-            time.sleep(0.02)
-
-    def log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def __exit__(self, etype, value, tb):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(harness.t(5))
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        if etype is not None:
-            sys.stdout.write("---- haproxy config ----\n%s---- haproxy log "
-                             "----\n%s---- end ----\n" % (self.text, self.log()))
-        return False
+def HAProxy(port, send, frontend=""):
+    """HAProxy in front of the daemon's port, sending send, with its own
+    health checks."""
+    return haproxyctl.HAProxy("    server s1 127.0.0.1:%d %s check "
+                              "check-send-proxy inter 200ms\n" % (port, send),
+                              frontend=frontend)
 
 
 def daemon_conf(mode):
@@ -169,7 +103,7 @@ def test_v2_crc32c_unique_id():
 
 
 def test_curl_haproxy_protocol():
-    curl = program("curl")
+    curl = harness.tool("curl")
     conf = daemon_conf("v1").replace("{\n", "{\n  idle_timeout = 1;\n", 1)
     with Daemon(conf) as d:
         p = subprocess.run([curl, "-sN", "--haproxy-protocol",

@@ -123,6 +123,14 @@ def require_program(path):
         skip("%s not built" % path)
 
 
+def tool(name):
+    """The path of an outside program the test needs, or skip, naming it."""
+    path = shutil.which(name)
+    if path is None:
+        skip("%s is not installed (.ci/install-deps installs it)" % name)
+    return path
+
+
 # ---------------------------------------------------------------- config --
 
 class Raw(str):

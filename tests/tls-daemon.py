@@ -24,6 +24,7 @@ import subprocess
 import time
 
 import harness
+import haproxyctl
 import tlscerts
 from harness import Daemon, Raw, check, check_eq, connect, read_lines, \
     recv_until_eof, server_conf, write_file
@@ -40,13 +41,6 @@ def tls_conf(certs=None, listen_extra="", **settings):
     return server_conf(**s)
 
 
-def program(name):
-    path = shutil.which(name)
-    if path is None:
-        harness.skip("%s is not installed (.ci/install-deps installs it)" % name)
-    return path
-
-
 def run(argv, data=b"", timeout=10):
     p = subprocess.run(argv, input=data, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=harness.t(timeout))
@@ -56,7 +50,7 @@ def run(argv, data=b"", timeout=10):
 def test_openssl_s_client():
     c = tlscerts.make()
     with Daemon(tls_conf()) as d:
-        rc, out, err = run([program("openssl"), "s_client", "-quiet",
+        rc, out, err = run([harness.tool("openssl"), "s_client", "-quiet",
                             "-connect", "127.0.0.1:%d" % d.port,
                             "-CAfile", c.ca, "-servername", "localhost",
                             "-verify_return_error"], b"hello\nworld\nbye\n")
@@ -70,7 +64,7 @@ def test_openssl_s_client():
 def test_socat():
     c = tlscerts.make()
     with Daemon(tls_conf()) as d:
-        rc, out, err = run([program("socat"), "-t", "5", "-",
+        rc, out, err = run([harness.tool("socat"), "-t", "5", "-",
                             "OPENSSL:127.0.0.1:%d,cafile=%s,verify=1"
                             % (d.port, c.ca)], b"a\nb\n")
         check_eq((rc, out), (0, b"0a\n1b\n"), "socat (%s)" % err)
@@ -82,7 +76,7 @@ def test_ncat_closes_without_close_notify():
     # end of the stream, and every owed reply still arrives.
     with Daemon(tls_conf()) as d:
         data = b"".join(b"line %d\n" % i for i in range(200))
-        rc, out, err = run([program("ncat"), "--ssl", "127.0.0.1",
+        rc, out, err = run([harness.tool("ncat"), "--ssl", "127.0.0.1",
                             str(d.port)], data)
         want = b"".join(b"%dline %d\n" % (i, i) for i in range(200))
         check_eq(out, want, "ncat's replies (%s)" % err)
@@ -94,7 +88,7 @@ def test_ncat_closes_without_close_notify():
 def test_gnutls_cli():
     c = tlscerts.make()
     with Daemon(tls_conf()) as d:
-        rc, out, err = run([program("gnutls-cli"), "--x509cafile=" + c.ca,
+        rc, out, err = run([harness.tool("gnutls-cli"), "--x509cafile=" + c.ca,
                             "-p", str(d.port), "localhost"], b"p\nq\n")
         check(b"0p\n1q\n" in out, "gnutls-cli's replies: %r (%s)" % (out, err))
         d.wait_log(r"reason=eof tls=TLSv1\.3 .* sni=localhost")
@@ -102,7 +96,7 @@ def test_gnutls_cli():
 
 def test_tls12_and_min_version():
     c = tlscerts.make()
-    openssl = program("openssl")
+    openssl = harness.tool("openssl")
     argv = [openssl, "s_client", "-quiet", "-tls1_2", "-CAfile", c.ca]
     with Daemon(tls_conf()) as d:
         rc, out, err = run(argv + ["-connect", "127.0.0.1:%d" % d.port],
@@ -255,45 +249,16 @@ def test_proxy_header_then_tls():
 
 
 def test_haproxy_send_proxy_v2_ssl():
-    haproxy = program("haproxy")
     extra = ' proxy_protocol = "v2"; proxy_trusted = [ "127.0.0.1" ];'
     with Daemon(tls_conf(listen_extra=extra)) as d:
-        fe = harness.free_port()
-        cfg = write_file("""global
-    log stderr format raw local0 info
-defaults
-    mode tcp
-    log global
-    timeout connect 2s
-    timeout client 10s
-    timeout server 10s
-frontend fe
-    bind 127.0.0.1:%d
-    default_backend be
-backend be
-    server s1 127.0.0.1:%d send-proxy-v2 ssl verify none
-""" % (fe, d.port), suffix=".cfg")
-        p = subprocess.Popen([haproxy, "-db", "-f", cfg],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        try:
-            s = harness.wait_for(lambda: _try_connect(fe), timeout=10,
-                                 what="haproxy listening")
+        with haproxyctl.HAProxy("    server s1 127.0.0.1:%d send-proxy-v2 "
+                                "ssl verify none\n" % d.port) as ha:
+            s = connect(ha.fe, tls=False)
             s.sendall(b"via haproxy\nbye\n")
             check_eq(recv_until_eof(s), b"0via haproxy\n", "reply")
             s.close()
             d.wait_log(r"closed peer=127\.0\.0\.1:\d+ via=127\.0\.0\.1:\d+ .*"
                        r"reason=bye tls=TLSv1\.3")
-        finally:
-            p.terminate()
-            p.wait(timeout=harness.t(5))
-
-
-def _try_connect(port):
-    try:
-        return connect(port, tls=False)
-    except OSError:
-        return None
 
 
 def notafter(port):
