@@ -41,6 +41,7 @@ import shlex
 import shutil
 import signal
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
@@ -520,6 +521,34 @@ def socket_activate_tool():
     if tool is None:
         skip("systemd-socket-activate not found (Debian package systemd)")
     return tool
+
+
+class BackgroundServer(socketserver.ThreadingTCPServer):
+    """A test's own server on host (127.0.0.1 or ::1), port 0: self.port.
+    It serves from a thread of its own while the with block runs; a
+    subclass's finish_request does the talking."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 512
+
+    def __init__(self, host="127.0.0.1"):
+        self.address_family = (socket.AF_INET6 if ":" in host
+                               else socket.AF_INET)
+        super().__init__((host, 0), None)
+        self.port = self.server_address[1]
+        self.thread = threading.Thread(target=self.serve_forever,
+                                       kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+        return False
 
 
 def running(pid):

@@ -15,7 +15,6 @@ replies "<serial><line>" from serial 0, bye ends the session.
 
 import ipaddress
 import socket
-import socketserver
 import struct
 import threading
 
@@ -62,36 +61,17 @@ def read_header(c, version):
     return buf
 
 
-class ProxyServer(socketserver.ThreadingTCPServer):
+class ProxyServer(harness.BackgroundServer):
     """Listens on host (127.0.0.1 or ::1) and wants version's header.
 
     headers     one (got, want) pair a connection, in accept order
     """
 
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 512
-
     def __init__(self, version, host="127.0.0.1"):
         self.version = version
-        self.address_family = (socket.AF_INET6 if ":" in host
-                               else socket.AF_INET)
         self.headers = []
         self.lock = threading.Lock()
-        super().__init__((host, 0), None)
-        self.port = self.server_address[1]
-        self.thread = threading.Thread(target=self.serve_forever,
-                                       kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
-        return False
+        super().__init__(host)
 
     def wrong(self):
         """The (got, want) pairs that differ."""

@@ -24,7 +24,6 @@ listener, a serial-echo script behind it for each connection.
 import contextlib
 import shutil
 import socket
-import socketserver
 import ssl
 import subprocess
 import threading
@@ -32,7 +31,7 @@ import threading
 import harness
 
 
-class TLSServer(socketserver.ThreadingTCPServer):
+class TLSServer(harness.BackgroundServer):
     """Listens on host with cert and key.
 
     ca          a CA bundle: ask for a client certificate chaining to it
@@ -41,14 +40,8 @@ class TLSServer(socketserver.ThreadingTCPServer):
     version     None, or ssl.TLSVersion to pin (TLSv1_2, TLSv1_3)
     """
 
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 512
-
     def __init__(self, cert, key, host="127.0.0.1", ca=None, require=False,
                  close_notify=True, version=None):
-        self.address_family = (socket.AF_INET6 if ":" in host
-                               else socket.AF_INET)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
         # A bare FIN must show as one, not as a close_notify.
@@ -65,20 +58,7 @@ class TLSServer(socketserver.ThreadingTCPServer):
         self.failures = []
         self.lock = threading.Lock()
         self.local = threading.local()
-        super().__init__((host, 0), None)
-        self.port = self.server_address[1]
-        self.thread = threading.Thread(target=self.serve_forever,
-                                       kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
-        return False
+        super().__init__(host)
 
     def _sni(self, sock, name, ctx):
         self.local.sni = name
