@@ -38,7 +38,8 @@ static void	conn_tls_drain_callback(evutil_socket_t, short, void *);
 
 /*
  * Make the connection's bufferevent a TLS server over its socket, with
- * a session from ctx. -1 if it cannot be; the socket is then closed.
+ * a session from ctx. -1 if it cannot be. The socket and the session
+ * stay ours to free (no BEV_OPT_CLOSE_ON_FREE): see conn_free.
  */
 int
 conn_tls_start(struct conn *c, struct event_base *base, SSL_CTX *ctx)
@@ -50,14 +51,25 @@ conn_tls_start(struct conn *c, struct event_base *base, SSL_CTX *ctx)
 		return (-1);
 	}
 	c->bev = bufferevent_openssl_socket_new(base, c->fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	    BUFFEREVENT_SSL_ACCEPTING, 0);
 	if (c->bev == NULL) {
-		/* libevent has freed the SSL and closed the socket. */
-		c->fd = -1;
+		SSL_free(ssl);
 		return (-1);
 	}
 	c->flags |= CONN_TLS | CONN_HANDSHAKE;
 	return (0);
+}
+
+/* Free the TLS bufferevent, then its session; the socket is left open. */
+void
+conn_tls_free(struct conn *c)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	/* Its finalizer, later, touches the session only under CLOSE_ON_FREE. */
+	bufferevent_free(c->bev);
+	SSL_free(ssl);
+	c->bev = NULL;
 }
 
 /* The handshake is done: the connection is served from now. */

@@ -76,6 +76,7 @@ struct event_base;
 int		 conn_tls_start(struct conn *, struct event_base *,
 		    SSL_CTX *);
 void		 conn_tls_ready(struct conn *);
+void		 conn_tls_free(struct conn *);
 void		 conn_tls_failed(struct conn *, short);
 void		 conn_tls_fail(struct conn *, const char *);
 void		 conn_tls_close_notify(struct conn *);
