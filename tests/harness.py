@@ -673,8 +673,12 @@ class TlsSocket:
                     raise
 
     def _send_some(self):
-        """Non-blocking: send what is encrypted, then a waiting shutdown."""
-        with self._send_lock:
+        """Non-blocking: send what is encrypted, then a waiting shutdown.
+        Never waits for a sending thread: that one may be blocked on a
+        peer that writes to us, and would be until we read."""
+        if not self._send_lock.acquire(blocking=False):
+            return
+        try:
             if self._pending and self.raw.gettimeout() == 0:
                 try:
                     n = self.raw.send(self._pending)
@@ -684,6 +688,8 @@ class TlsSocket:
             if not self._pending and self._shut is not None:
                 self.raw.shutdown(self._shut)
                 self._shut = None
+        finally:
+            self._send_lock.release()
 
     def recv(self, n):
         # All that is decrypted, up to n: what stays in the session
