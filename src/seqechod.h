@@ -155,7 +155,6 @@ void		 server_free(struct server *);
 void		 server_conn_closed(struct server *, int);
 void		 server_worker_done(struct server *);
 void		 server_notify(const char *);
-void		 server_fd_limit(struct config *);
 void		 server_accept(struct server *, int, struct sockaddr *, int,
 		    const struct listen_opts *);
 void		 server_accept_error(struct server *);
@@ -166,6 +165,12 @@ int		 server_nworkers(const struct server *);
 struct worker	*server_worker(const struct server *, int);
 struct listeners *server_listeners(const struct server *);
 const struct config *server_config(const struct server *);
+
+/* server-fds.c */
+void		 server_fd_limit(struct config *);
+int		 fd_budget(struct config *, int);
+int		 fd_estimate(int);
+int		 fd_count(void);
 
 /* server-stats.c */
 void		 server_log_stats(struct server *);

@@ -1,8 +1,8 @@
 /*
- * server.c - the accept policy: the connection limit, the descriptors it
- * needs, pausing accept, spreading connections over the workers,
+ * server.c - the accept policy: the connection limit, pausing accept, spreading connections over the workers,
  * reloading the configuration, and graceful shutdown. The listening
- * sockets themselves are server-listen.c's.
+ * sockets themselves are server-listen.c's; the descriptors all of it
+ * needs, server-fds.c's.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * One thread accepts and hands sockets to the workers. Per-worker listeners
@@ -16,10 +16,8 @@
  */
 #include "config.h"
 
-#include <sys/resource.h>
 #include <sys/socket.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,21 +38,6 @@
 #include "http.h"
 #include "proxy.h"
 
-/*
- * Descriptors that come and go beside those counted: a reloaded file and
- * its includes, the resolver's, syslog's socket, the pid file.
- */
-#define FD_SPARE		8
-/* Descriptors each event base holds: epoll, its signal pipe, a wake-up. */
-#define FD_PER_BASE		4
-/*
- * Connections over the limit, told ERR too many connections, that may
- * linger at once (up to CONN_LINGER_SECS each): at least, at most.
- */
-#define OVER_LIMIT_MIN		16
-#define OVER_LIMIT_MAX		1024
-/* The http endpoint's: its listener, its connections, a netlink socket. */
-#define HTTP_FDS(cfg)		((cfg)->http[0] != '\0' ? HTTP_MAX_CONNS + 2 : 0)
 /* Milliseconds accept stays paused before looking again. */
 #define ACCEPT_RETRY_MS		100
 
@@ -99,9 +82,6 @@ static void	server_pause_accept(struct server *);
 static void	server_accept_backlog(struct server *);
 static int	server_tell_queued(struct server *, int);
 static void	server_fd_budget(struct server *, struct config *);
-static int	over_room(int);
-static rlim_t	fd_limit_raise(rlim_t);
-static int	fd_count(void);
 
 /* Set up the workers; worker 0 shares base, the main thread's loop. */
 struct server *
@@ -198,7 +178,7 @@ server_listen(struct server *s)
 	if (!s->activated && listeners_rebind(s->listeners, s->cfg, 0) == -1)
 		return (-1);
 	if ((held = fd_count()) == -1)
-		held = 3 + 1 + (s->nworkers + 1) * FD_PER_BASE +
+		held = fd_estimate(s->nworkers) +
 		    (int)listeners_count(s->listeners);
 	s->fds_fixed = held - (int)listeners_count(s->listeners);
 	server_fd_budget(s, s->cfg);
@@ -512,110 +492,12 @@ server_worker_done(struct server *s)
 	event_base_loopexit(s->base, NULL);
 }
 
-/*
- * Before anything is open: raise the open file limit for max_connections
- * and an estimate of the rest. server_listen counts what startup really
- * holds and fits max_connections to the limit.
- */
-void
-server_fd_limit(struct config *cfg)
-{
-	long	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int	nbases = cfg->workers > 0 ? cfg->workers :
-		    (ncpu > 0 ? (int)ncpu : 1);
-	rlim_t	want;
-
-	want = (rlim_t)cfg->max_connections +
-	    (rlim_t)over_room(cfg->max_connections) + FD_SPARE +
-	    4 + (rlim_t)(nbases + 1) * FD_PER_BASE +
-	    2 * listeners_wanted(cfg) + HTTP_FDS(cfg);
-	fd_limit_raise(want);
-}
-
-/*
- * Each connection is a descriptor, and so is each over-limit one while
- * it lingers: make room for max_connections, the over-limit ones, what
- * is held besides (listeners, event bases, the reserve) and a spare, or
- * lower max_connections and say so, rather than hit EMFILE.
- */
+/* Fit max_connections, and the over-limit room, to the open file limit. */
 static void
 server_fd_budget(struct server *s, struct config *cfg)
 {
-	rlim_t	held, want, have, avail;
-	int	room, fit;
-
-	held = (rlim_t)s->fds_fixed + listeners_count(s->listeners) +
-	    FD_SPARE + HTTP_FDS(cfg);
-	room = over_room(cfg->max_connections);
-	want = (rlim_t)cfg->max_connections + room + held;
-	if ((have = fd_limit_raise(want)) >= want) {
-		s->over_max = room;
-		return;
-	}
-	/* Share what there is: a quarter at most for the over-limit ones. */
-	avail = have > held ? have - held : 0;
-	if ((rlim_t)room > avail / 4)
-		room = (int)(avail / 4);
-	if (room < 1)
-		room = 1;
-	s->over_max = room;
-	fit = avail > (rlim_t)room + 1 ? (int)(avail - (rlim_t)room) : 1;
-	/* A smaller room may be all it takes: never raise the limit. */
-	if (fit >= cfg->max_connections)
-		return;
-	cfg->max_connections = fit;
-	log_warnx("open file limit is %llu: max_connections lowered to %d",
-	    (unsigned long long)have, cfg->max_connections);
-}
-
-/* How many over-limit connections may linger beside max of them. */
-static int
-over_room(int max)
-{
-	int	room = max / 16;
-
-	if (room < OVER_LIMIT_MIN)
-		return (OVER_LIMIT_MIN);
-	return (room > OVER_LIMIT_MAX ? OVER_LIMIT_MAX : room);
-}
-
-/* Raise the soft open file limit to want if it is lower; returns it. */
-static rlim_t
-fd_limit_raise(rlim_t want)
-{
-	struct rlimit	rl;
-
-	/* A limit that cannot be read is none to fit. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return (RLIM_INFINITY);
-	if (rl.rlim_cur >= want)
-		return (rl.rlim_cur);
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
-		rl.rlim_cur = rl.rlim_max;
-	else
-		rl.rlim_cur = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
-	    getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return (RLIM_INFINITY);
-	return (rl.rlim_cur);
-}
-
-/* How many descriptors are open, or -1 if /proc cannot say. */
-static int
-fd_count(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return (-1);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.')
-			n++;
-	}
-	closedir(d);
-	return (n - 1);		/* less the directory's own */
+	s->over_max = fd_budget(cfg, s->fds_fixed +
+	    (int)listeners_count(s->listeners));
 }
 
 /* The server's own counters for the metrics; on the main thread. */
