@@ -254,6 +254,9 @@ int64_t		 now_ns(void);
 void		 ns_to_timeval(int64_t, struct timeval *);
 void		 bench_tell_main(struct bench *, int *);
 
+/* bench-options.c */
+void		 bench_setup(struct bench *, int, char **);
+
 /* bench-target.c */
 void		 bench_target(struct bench *, const char *, const char *);
 void		 bench_sources_option(struct bench *, const char *);
