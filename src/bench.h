@@ -280,14 +280,16 @@ void		 bench_conn_init(struct bench_thread *, struct bench_conn *,
 		    int);
 void		 bench_conn_free(struct bench_conn *);
 int		 bench_conn_connect(struct bench_conn *);
+void		 bench_conn_setup_failed(struct bench_conn *, const char *,
+		    const char *);
+void		 bench_conn_established(struct bench_conn *, int64_t);
+
+/* bench-end.c */
 void		 bench_conn_stop(struct bench_conn *);
 void		 bench_conn_grace(struct bench_conn *, int);
 void		 bench_conn_eof(struct bench_conn *, int);
 void		 bench_conn_close(struct bench_conn *);
 void		 bench_conn_churn_next(struct bench_conn *);
-void		 bench_conn_setup_failed(struct bench_conn *, const char *,
-		    const char *);
-void		 bench_conn_established(struct bench_conn *, int64_t);
 
 /* bench-msg.c */
 int		 bench_conn_read(struct bench_conn *);
