@@ -27,6 +27,9 @@ conn_read_callback(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 
+	/* Queued before conn_process, which may pause or free c. */
+	if (c->flags & CONN_TLS)
+		conn_tls_read_on(c);
 	if (c->state != CONN_READING) {
 		/* After bye or an error line, input is read and dropped. */
 		c->bytes_in += evbuffer_get_length(in);
@@ -61,7 +64,7 @@ conn_read_more(struct conn *c)
 	if (c->proto.framing != PROTO_FRAMING_LINE)
 		return;		/* one read is one message */
 	if (c->flags & CONN_TLS)
-		return;		/* the socket holds records, not lines */
+		return;		/* the session reads ahead: conn_tls_read_on */
 	/* The bufferevent keeps its input's end frozen between reads. */
 	evbuffer_unfreeze(in, 0);
 	while (got >= EVBUFFER_READ_CAP && got < CONN_READ_MAX) {
@@ -89,7 +92,7 @@ void
 conn_process(struct conn *c, int at_eof)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = conn_output(c);
 	struct evbuffer_iovec	 iv, ov;
 	struct proto_result	 r;
 	enum proto_stop		 stop;
@@ -145,10 +148,10 @@ conn_process(struct conn *c, int at_eof)
 		}
 		if (r.consumed == 0)
 			break;		/* only a partial line is left */
-		if (evbuffer_get_length(out) > CONN_OUTPUT_HIGH &&
+		if (conn_owed(c) > CONN_OUTPUT_HIGH &&
 		    c->state == CONN_READING && !(c->flags & CONN_DRAINING)) {
 			conn_flush(c);
-			if (evbuffer_get_length(out) <= CONN_OUTPUT_HIGH)
+			if (conn_owed(c) <= CONN_OUTPUT_HIGH)
 				continue;
 			conn_pause(c);
 		}
@@ -196,7 +199,7 @@ conn_pause(struct conn *c)
 uint64_t
 conn_taken(struct conn *c)
 {
-	size_t	unsent = evbuffer_get_length(bufferevent_get_output(c->bev));
+	size_t	unsent = conn_owed(c);
 	int	queued = 0;
 
 	if (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &queued) == -1 ||

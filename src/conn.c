@@ -193,7 +193,7 @@ void
 conn_start_close(struct conn *c, enum conn_reason reason, const char *errline)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct evbuffer	*out = conn_output(c);
 
 	if (c->state != CONN_READING)
 		return;
@@ -220,11 +220,31 @@ conn_start_close(struct conn *c, enum conn_reason reason, const char *errline)
 	 * Never free here: callers still hold c. With nothing to flush, the
 	 * timer runs at once and finishes the close from the loop.
 	 */
-	c->out_mark = evbuffer_get_length(out);
+	c->out_mark = conn_owed(c);
 	if (c->out_mark == 0)
 		event_active(c->timer, EV_TIMEOUT, 1);
 	else
 		conn_arm_timer(c, CONN_FLUSH_TIMEOUT);
+}
+
+/*
+ * Where replies are written: the bufferevent's output, or over TLS the
+ * connection's own buffer, which conn_tls_flush encrypts from.
+ */
+struct evbuffer *
+conn_output(struct conn *c)
+{
+	return (c->tls_out != NULL ? c->tls_out : bufferevent_get_output(c->bev));
+}
+
+/* Bytes of replies not yet written to the socket, wherever they wait. */
+size_t
+conn_owed(struct conn *c)
+{
+	size_t	len = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	return (c->tls_out != NULL ? len + evbuffer_get_length(c->tls_out) :
+	    len);
 }
 
 /*
@@ -239,10 +259,12 @@ conn_flush(struct conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
-	/* TLS: libevent encrypts and writes as output is added. */
+	if (c->flags & CONN_TLS) {
+		conn_tls_flush(c);
+		return;
+	}
 	if (evbuffer_get_length(out) == 0 ||
-	    (bufferevent_get_enabled(c->bev) & EV_WRITE) ||
-	    (c->flags & CONN_TLS))
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
 		return;
 	/* The bufferevent keeps its output's start frozen between writes. */
 	evbuffer_unfreeze(out, 1);
@@ -305,8 +327,10 @@ conn_write_callback(struct bufferevent *bev, void *arg)
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->bev, EV_READ);
 		/* Lines already buffered get no new read event: answer now. */
-		if (c->flags & CONN_TLS)
+		if (c->flags & CONN_TLS) {
 			conn_tls_take_pending(c);
+			conn_tls_read_on(c);
+		}
 		conn_process(c, 0);
 	}
 }
@@ -320,6 +344,8 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		conn_tls_ready(c);
+		/* Messages may have come, read ahead, with the Finished. */
+		conn_tls_read_on(c);
 		return;
 	}
 	if ((c->flags & CONN_HANDSHAKE) &&

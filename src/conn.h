@@ -34,6 +34,7 @@ struct conn {
 	LIST_ENTRY(conn)	 entry;
 	struct worker		*worker;
 	struct bufferevent	*bev;
+	struct evbuffer		*tls_out;	/* replies not yet encrypted */
 	struct event		*timer;
 	struct stats		*stats;
 	struct proto		 proto;
@@ -68,6 +69,8 @@ void		 conn_arm_timer(struct conn *, int);
 void		 conn_start_close(struct conn *, enum conn_reason,
 		    const char *);
 void		 conn_flush(struct conn *);
+struct evbuffer	*conn_output(struct conn *);
+size_t		 conn_owed(struct conn *);
 void		 conn_free(struct conn *, enum conn_reason);
 void		 conn_log_open(struct conn *);
 
@@ -82,6 +85,8 @@ void		 conn_tls_fail(struct conn *, const char *);
 void		 conn_tls_close_notify(struct conn *);
 int		 conn_tls_peer_closed(struct conn *);
 void		 conn_tls_take_pending(struct conn *);
+void		 conn_tls_read_on(struct conn *);
+void		 conn_tls_flush(struct conn *);
 void		 conn_tls_describe(struct conn *, char *, size_t);
 
 /* conn-input.c */

@@ -123,6 +123,12 @@ tls_server_ctx_new(const struct config *cfg, int *which, char *err,
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * Read what the socket has, not a record's header then its body:
+	 * half the reads, and records taken several to a turn of the loop
+	 * (conn_tls_take_pending reads what libevent leaves in the session).
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if ((*which = tls_load_pair(ctx, cfg->tls_certificate, cfg->tls_key,
 	    err, len)) != TLS_PAIR_OK ||
 	    (*which = tls_server_verify(ctx, cfg, err, len)) != TLS_PAIR_OK) {
