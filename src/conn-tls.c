@@ -272,6 +272,9 @@ conn_tls_flush(struct conn *c)
 		if (iv.iov_len > TLS_RECORD_MAX)
 			iv.iov_len = TLS_RECORD_MAX;
 		if ((n = SSL_write(ssl, iv.iov_base, (int)iv.iov_len)) <= 0) {
+			if (SSL_get_error(ssl, n) == SSL_ERROR_SYSCALL &&
+			    (errno == ECONNRESET || errno == EPIPE))
+				c->flags |= CONN_RESET;
 			ERR_clear_error();
 			break;
 		}

@@ -268,7 +268,9 @@ conn_flush(struct conn *c)
 		return;
 	/* The bufferevent keeps its output's start frozen between writes. */
 	evbuffer_unfreeze(out, 1);
-	evbuffer_write(out, bufferevent_getfd(c->bev));
+	if (evbuffer_write(out, bufferevent_getfd(c->bev)) == -1 &&
+	    (errno == ECONNRESET || errno == EPIPE))
+		c->flags |= CONN_RESET;
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(c->bev, EV_WRITE);
@@ -351,6 +353,29 @@ conn_event_callback(struct bufferevent *bev, short what, void *arg)
 	if ((c->flags & CONN_HANDSHAKE) &&
 	    (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) {
 		conn_tls_failed(c, what);
+		return;
+	}
+	/*
+	 * Over TLS a write that fails once the session has seen the peer's
+	 * end comes as EOF while writing (OpenSSL calls every failure then
+	 * a zero return): what is owed cannot go, and writing on would spin.
+	 */
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_WRITING)) {
+		error = errno;
+		log_debug("conn %llu: write after the peer's end: %s",
+		    (unsigned long long)c->id, strerror(error));
+		c->flags |= CONN_PEER_EOF;
+		conn_free(c, error == ECONNRESET || error == EPIPE ?
+		    REASON_RESET : REASON_ERROR);
+		return;
+	}
+	/*
+	 * A reset is read once: when our own write took it, the reads after
+	 * see only an end of stream. Nothing owed can go.
+	 */
+	if ((what & BEV_EVENT_EOF) && (c->flags & CONN_RESET)) {
+		c->flags |= CONN_PEER_EOF;
+		conn_free(c, REASON_RESET);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {

@@ -29,6 +29,7 @@ enum conn_state {
 #define CONN_OPEN_LOGGED	0x40	/* its open line is out at info */
 #define CONN_TLS		0x80	/* a bufferevent_openssl */
 #define CONN_HANDSHAKE		0x100	/* its TLS handshake is not done */
+#define CONN_RESET		0x200	/* a write of ours met the peer's reset */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
