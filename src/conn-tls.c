@@ -72,7 +72,7 @@ conn_tls_free(struct conn *c)
 {
 	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
 
-	/* Its finalizer, later, touches the session only under CLOSE_ON_FREE. */
+	/* Its finalizer, later, touches the session only on CLOSE_ON_FREE. */
 	bufferevent_free(c->bev);
 	SSL_free(ssl);
 	c->bev = NULL;
@@ -250,7 +250,8 @@ conn_tls_take_pending(struct conn *c)
  * own buffer, not the bufferevent's: libevent 2.1 arms EV_WRITE as soon
  * as its output is added to and writes on the loop's next turn, which
  * costs an epoll_ctl on each side of every batch (W4 over TLS: 363 MB/s
- * so, 469 without them). One record a write, 16 KiB at most. What the
+ * so, 466 without them, medians of 3). One record a write, 16 KiB at
+ * most. What the
  * socket cannot take goes to the bufferevent, after anything already
  * there, for libevent to write when it can: its retry of a record
  * OpenSSL could not finish starts with the same bytes and is no
@@ -297,7 +298,7 @@ conn_tls_read_on(struct conn *c)
 {
 	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
 
-	/* A paused connection that gets one record more takes no harm. */
+	/* Queued just before a pause, it brings one record more: no harm. */
 	if (SSL_has_pending(ssl) &&
 	    (bufferevent_get_enabled(c->bev) & EV_READ) &&
 	    !(c->flags & CONN_PAUSED))

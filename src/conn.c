@@ -234,7 +234,9 @@ conn_start_close(struct conn *c, enum conn_reason reason, const char *errline)
 struct evbuffer *
 conn_output(struct conn *c)
 {
-	return (c->tls_out != NULL ? c->tls_out : bufferevent_get_output(c->bev));
+	if (c->tls_out != NULL)
+		return (c->tls_out);
+	return (bufferevent_get_output(c->bev));
 }
 
 /* Bytes of replies not yet written to the socket, wherever they wait. */

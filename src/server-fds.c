@@ -30,7 +30,7 @@
 #define OVER_LIMIT_MIN		16
 #define OVER_LIMIT_MAX		1024
 /* The http endpoint's: its listener, its connections, a netlink socket. */
-#define HTTP_FDS(cfg)		((cfg)->http[0] != '\0' ? HTTP_MAX_CONNS + 2 : 0)
+#define HTTP_FDS(cfg)	((cfg)->http[0] != '\0' ? HTTP_MAX_CONNS + 2 : 0)
 
 static int	over_room(int);
 static rlim_t	fd_limit_raise(rlim_t);

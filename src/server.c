@@ -1,8 +1,8 @@
 /*
- * server.c - the accept policy: the connection limit, pausing accept, spreading connections over the workers,
- * reloading the configuration, and graceful shutdown. The listening
- * sockets themselves are server-listen.c's; the descriptors all of it
- * needs, server-fds.c's.
+ * server.c - the accept policy: the connection limit, pausing accept,
+ * spreading connections over the workers, reloading the configuration,
+ * and graceful shutdown. The listening sockets themselves are
+ * server-listen.c's; the descriptors all of it needs, server-fds.c's.
  * Copyright (c) 2026 The seqecho authors. ISC licence: see COPYING.
  *
  * One thread accepts and hands sockets to the workers. Per-worker listeners
