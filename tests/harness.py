@@ -523,6 +523,21 @@ def socket_activate_tool():
     return tool
 
 
+def serial_replies(lines, serial):
+    """What a seqecho server answers to complete lines (a CR before the
+    LF dropped), serials from serial on: (the replies, the next serial,
+    whether bye came; what follows bye is not answered)."""
+    out = []
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line == b"bye":
+            return b"".join(out), serial, True
+        out.append(b"%d%s\n" % (serial, line))
+        serial += 1
+    return b"".join(out), serial, False
+
+
 class BackgroundServer(socketserver.ThreadingTCPServer):
     """A test's own server on host (127.0.0.1 or ::1), port 0: self.port.
     It serves from a thread of its own while the with block runs; a

@@ -104,16 +104,10 @@ class ProxyServer(harness.BackgroundServer):
                 break
             buf += data
             *lines, buf = buf.split(b"\n")
-            out = []
-            for line in lines:
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                if line == b"bye":
-                    c.sendall(b"".join(out))
-                    return self._close(c)
-                out.append(b"%d%s\n" % (serial, line))
-                serial += 1
-            c.sendall(b"".join(out))
+            out, serial, bye = harness.serial_replies(lines, serial)
+            c.sendall(out)
+            if bye:
+                return self._close(c)
         self._close(c)
 
     def _close(self, c):

@@ -114,17 +114,11 @@ class TLSServer(harness.BackgroundServer):
                 break
             buf += data
             *lines, buf = buf.split(b"\n")
-            out = []
-            for line in lines:
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                if line == b"bye":
-                    end = "bye"
-                    break
-                out.append(b"%d%s\n" % (serial, line))
-                serial += 1
+            out, serial, bye = harness.serial_replies(lines, serial)
+            if bye:
+                end = "bye"
             rec["lines"] = serial
-            c.sendall(b"".join(out))
+            c.sendall(out)
         if end != "bye" and buf:
             # Rule 5: an unterminated tail is a last message.
             c.sendall(b"%d%s\n" % (serial, buf))
